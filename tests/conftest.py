@@ -1,0 +1,178 @@
+"""Fixtures shared by the database, view and API tests.
+
+Database tests run on SQLite, and on PostgreSQL too when ``TEST_DATABASE_URL`` is set:
+the ``database_url`` fixture is parametrized, so each such test runs once per database.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+import secrets
+from collections.abc import Iterator
+from typing import Any
+
+import pytest
+from flask import Flask
+from flask.testing import FlaskClient
+from flask_migrate import upgrade
+from sqlalchemy import MetaData, inspect, text
+
+from webapp import create_app
+from webapp.auth.accounts import create_user
+from webapp.extensions import db
+from webapp.models import User
+from webapp.reference import seed
+
+TEST_SECRET = secrets.token_urlsafe(48)
+PASSWORD = "Rahasia-Lapangan-2026"
+DATABASES = ["sqlite"] + (["postgresql"] if os.environ.get("TEST_DATABASE_URL") else [])
+CSRF_INPUT = re.compile(r'name="csrf_token" value="([^"]+)"')
+
+
+_apps_made: list[Flask] = []
+
+
+def make_app(database_url: str, **overrides: Any) -> Flask:
+    app = create_app(
+        {
+            "TESTING": True,
+            "SQLALCHEMY_DATABASE_URI": database_url,
+            "SECRET_KEY": TEST_SECRET,
+            **overrides,
+        }
+    )
+    _apps_made.append(app)
+    return app
+
+
+@pytest.fixture(autouse=True)
+def _close_connections() -> Iterator[None]:
+    """Close each test's database connections (PostgreSQL warns of unclosed ones)."""
+    yield
+    while _apps_made:
+        app = _apps_made.pop()
+        with app.app_context():
+            db.session.remove()
+            db.engine.dispose()
+
+
+def drop_everything(app: Flask) -> None:
+    """Leave the database empty, as on a fresh machine (tables of any earlier run too)."""
+    with app.app_context():
+        meta = MetaData()
+        meta.reflect(bind=db.engine)
+        meta.drop_all(bind=db.engine)
+
+
+@pytest.fixture(scope="session", params=DATABASES)
+def database_url(request, tmp_path_factory) -> str:
+    if request.param == "sqlite":
+        return "sqlite:///" + str(tmp_path_factory.mktemp("sqlite") / "test.sqlite3")
+    return os.environ["TEST_DATABASE_URL"]
+
+
+@pytest.fixture(scope="session")
+def migrated_database(database_url: str) -> str:
+    """The schema built by the Alembic migrations on an empty database, once per session."""
+    app = make_app(database_url)
+    drop_everything(app)
+    with app.app_context():
+        upgrade()
+    return database_url
+
+
+def empty_tables(app: Flask) -> None:
+    tables = [t for t in db.metadata.sorted_tables if inspect(db.engine).has_table(t.name)]
+    with db.engine.begin() as conn:
+        if conn.dialect.name == "postgresql":
+            names = ", ".join(f'"{t.name}"' for t in tables)
+            conn.execute(text(f"TRUNCATE {names} RESTART IDENTITY CASCADE"))
+        else:
+            for table in reversed(tables):
+                conn.execute(table.delete())
+
+
+@pytest.fixture
+def app(migrated_database: str) -> Iterator[Flask]:
+    """The app on a migrated database holding only the seeded reference data."""
+    app = make_app(migrated_database)
+    with app.app_context():
+        empty_tables(app)
+        seed()
+        db.session.remove()
+    yield app
+
+
+@pytest.fixture
+def client(app: Flask) -> FlaskClient:
+    return app.test_client()
+
+
+@pytest.fixture
+def make_user(app: Flask):
+    """Create a user; returns its username. The password is ``PASSWORD``."""
+
+    def make(role: str, username: str | None = None, **kwargs: Any) -> str:
+        username = username or f"{role}{secrets.token_hex(3)}"
+        with app.app_context():
+            create_user(username, PASSWORD, role, **kwargs)
+            db.session.commit()
+        return username
+
+    return make
+
+
+def csrf_token(client: FlaskClient, path: str) -> str:
+    """The form token a browser would have after loading ``path``."""
+    response = client.get(path)
+    match = CSRF_INPUT.search(response.get_data(as_text=True))
+    assert match, f"no csrf_token on {path} ({response.status_code})"
+    return match.group(1)
+
+
+def login(client: FlaskClient, username: str, password: str = PASSWORD):
+    return client.post(
+        "/login",
+        data={
+            "username": username,
+            "password": password,
+            "csrf_token": csrf_token(client, "/login"),
+        },
+    )
+
+
+@pytest.fixture
+def volunteer(client: FlaskClient, make_user) -> str:
+    """A volunteer, logged in on ``client``."""
+    username = make_user("volunteer", full_name="Ani Relawan")
+    assert login(client, username).status_code == 302
+    return username
+
+
+def valid_registration(**changes: str) -> dict[str, str]:
+    """What a volunteer types for a fisher at TPI Tambak Lorok."""
+    form = {
+        "nik": "3374011205900012",
+        "full_name": "Budi Santoso",
+        "birth_date": "1990-05-12",
+        "sex": "L",
+        "phone": "0812-3456-7890",
+        "address": "Jl. Tambak Lorok RT 02/RW 13",
+        "kelurahan_code": "33.74.02.1008",
+        "occupation": "nelayan",
+        "occupation_other": "",
+        "workplace": "TPI Tambak Lorok",
+        "monthly_income": "1.500.000",
+        "heir_name": "Siti Aminah",
+        "heir_relationship": "istri",
+        "heir_phone": "+62 812 9876 5432",
+        "consent": "yes",
+    }
+    form.update(changes)
+    return form
+
+
+def user_id(app: Flask, username: str) -> int:
+    with app.app_context():
+        return db.session.query(User.id).filter_by(username=username).scalar()

@@ -1,0 +1,94 @@
+from __future__ import annotations
+
+from flask import abort, redirect, render_template, request, url_for
+from flask_babel import gettext as _
+from flask_login import current_user
+from flask_wtf.csrf import CSRFError
+from sqlalchemy import func, select
+
+from ..clock import today_in_semarang
+from ..extensions import db
+from ..htmx import is_fragment_request, render
+from ..models import Registration, Role
+from ..reference import HEIR_RELATIONSHIPS, load_form_choices, load_settings
+from ..registrations import store_registration
+from ..schemas import validate_registration
+from ..security import role_required
+from . import bp
+
+RECENT_ON_HOME = 10
+
+
+@bp.get("")
+@role_required(Role.VOLUNTEER)
+def home():
+    mine = Registration.collected_by_id == current_user.id
+    counts = dict(
+        db.session.execute(
+            select(Registration.status, func.count()).where(mine).group_by(Registration.status)
+        ).all()
+    )
+    recent = db.session.scalars(
+        select(Registration)
+        .where(mine)
+        .order_by(Registration.received_at.desc())
+        .limit(RECENT_ON_HOME)
+    ).all()
+    return render_template("field/home.html", counts=counts, recent=recent)
+
+
+def _render_form(values, errors, status: int = 200, notice: str | None = None):
+    return render(
+        "field/register.html",
+        "field/_register_form.html",
+        status=status,
+        values=values,
+        errors=errors,
+        notice=notice,
+        choices=load_form_choices(),
+        relationships=HEIR_RELATIONSHIPS,
+    )
+
+
+@bp.route("/register", methods=["GET", "POST"])
+@role_required(Role.VOLUNTEER)
+def register():
+    if request.method == "GET":
+        return _render_form({}, {})
+    today = today_in_semarang()
+    data, errors = validate_registration(request.form, choices=load_form_choices(), today=today)
+    if errors:
+        return _render_form(request.form, errors, status=422)
+    registration = store_registration(
+        data, collected_by=current_user, settings=load_settings(), today=today
+    )
+    db.session.commit()
+    target = url_for("field.receipt", reference=registration.reference)
+    if is_fragment_request():
+        return "", 204, {"HX-Redirect": target}
+    return redirect(target, code=303)
+
+
+@bp.errorhandler(CSRFError)
+def expired_form(err: CSRFError):
+    """Keep what was typed when the form's security token no longer matches the session."""
+    if request.endpoint == "field.register" and current_user.is_authenticated:
+        notice = _(
+            "Formulir perlu dikirim ulang karena sesi berganti. "
+            "Periksa lalu tekan Simpan pendaftaran lagi."
+        )
+        return _render_form(request.form, {}, status=422, notice=notice)
+    return render_template("errors/error.html", error=err), 400
+
+
+@bp.get("/receipt/<reference>")
+@role_required(Role.VOLUNTEER)
+def receipt(reference: str):
+    registration = db.session.scalar(
+        select(Registration).where(Registration.reference == reference)
+    )
+    if registration is None or (
+        registration.collected_by_id != current_user.id and current_user.role == Role.VOLUNTEER
+    ):
+        abort(404)
+    return render_template("field/receipt.html", registration=registration)

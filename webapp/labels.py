@@ -1,0 +1,35 @@
+"""Words the UI shows for codes stored in the database."""
+
+from flask import Flask
+from flask_babel import lazy_gettext as _l
+
+from .models import Flag, RegistrationStatus, Role
+
+STATUS_LABELS = {
+    RegistrationStatus.SUBMITTED: _l("Menunggu tinjauan"),
+    RegistrationStatus.NEEDS_FIX: _l("Perlu diperbaiki"),
+    RegistrationStatus.APPROVED: _l("Disetujui"),
+    RegistrationStatus.REJECTED: _l("Ditolak"),
+    RegistrationStatus.DUPLICATE: _l("Ganda"),
+    RegistrationStatus.EXPORTED: _l("Dikirim ke BPJS"),
+    RegistrationStatus.ENROLLED: _l("Terdaftar di BPJS"),
+}
+
+FLAG_LABELS = {
+    Flag.POSSIBLE_DUPLICATE: _l("Mungkin ganda: NIK sudah pernah didaftarkan"),
+    Flag.NIK_OUTSIDE_SEMARANG: _l("NIK diterbitkan di luar Kota Semarang"),
+    Flag.NIK_BIRTH_MISMATCH: _l("Tanggal lahir atau jenis kelamin tidak cocok dengan NIK"),
+    Flag.AGE_OUT_OF_RANGE: _l("Usia di luar batas program"),
+}
+
+ROLE_LABELS = {
+    Role.VOLUNTEER: _l("Relawan"),
+    Role.COORDINATOR: _l("Koordinator"),
+    Role.ADMIN: _l("Admin"),
+}
+
+
+def init_app(app: Flask) -> None:
+    app.jinja_env.globals.update(
+        status_labels=STATUS_LABELS, flag_labels=FLAG_LABELS, role_labels=ROLE_LABELS
+    )
