@@ -55,7 +55,8 @@ def load(app, overrides: dict | None = None) -> None:
         SQLALCHEMY_DATABASE_URI=normalise_database_url(
             env.get("DATABASE_URL") or sqlite_url(instance)
         ),
-        SQLALCHEMY_ENGINE_OPTIONS={"pool_pre_ping": True},
+        # hide_parameters: a database error in the log never carries a NIK or a phone number.
+        SQLALCHEMY_ENGINE_OPTIONS={"pool_pre_ping": True, "hide_parameters": True},
         SECRET_KEY=env.get("SECRET_KEY"),
         SESSION_COOKIE_HTTPONLY=True,
         SESSION_COOKIE_SAMESITE="Lax",

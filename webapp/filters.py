@@ -20,16 +20,22 @@ def format_datetime(value: datetime | None) -> str:
     return value.astimezone(WIB).strftime("%d-%m-%Y %H:%M WIB") if value else ""
 
 
+def format_number(value: int | None) -> str:
+    """7.500: Indonesian thousands separators."""
+    return "" if value is None else f"{value:,}".replace(",", ".")
+
+
 def format_rupiah(amount: int | None) -> str:
     """Rp16.800: Indonesian thousands separators, no decimals."""
     if amount is None:
         return ""
     sign = "-" if amount < 0 else ""
-    return f"{sign}Rp{abs(amount):,}".replace(",", ".")
+    return f"{sign}Rp{format_number(abs(amount))}"
 
 
 def init_app(app: Flask) -> None:
     app.add_template_filter(format_date, "date")
     app.add_template_filter(format_datetime, "datetime")
+    app.add_template_filter(format_number, "number")
     app.add_template_filter(format_rupiah, "rupiah")
     app.add_template_filter(mask_nik, "mask_nik")

@@ -12,7 +12,7 @@ from flask_babel import lazy_gettext as _l
 from sqlalchemy import select
 
 from .extensions import db
-from .models import FundingSource, FundingTarget, Occupation, ProgrammeSetting, Region
+from .models import Drive, FundingSource, FundingTarget, Occupation, ProgrammeSetting, Region
 
 WILAYAH_CSV = Path(__file__).parent / "data" / "semarang_wilayah.csv"
 
@@ -155,8 +155,6 @@ class FormChoices:
 
 
 def load_form_choices() -> FormChoices:
-    from .models import Drive
-
     regions = db.session.execute(
         select(Region.code, Region.name, Region.level, Region.parent_code).order_by(Region.code)
     ).all()

@@ -64,6 +64,23 @@ def nik_is_registered(nik: str, *, excluding_id: int | None = None) -> bool:
     return bool(db.session.scalar(select(exists(query))))
 
 
+def parse_client_id(value: str | None) -> str | None:
+    """The canonical form of a client id (a UUID made on the phone or in the form), or None."""
+    try:
+        return str(uuid.UUID(str(value))) if value else None
+    except ValueError:
+        return None
+
+
+def find_registration(client_id: str, *, collected_by: User) -> Registration | None:
+    """The registration this user already sent under ``client_id``, if any."""
+    return db.session.scalar(
+        select(Registration).where(
+            Registration.client_id == client_id, Registration.collected_by_id == collected_by.id
+        )
+    )
+
+
 def _unused_reference() -> str:
     while True:
         ref = new_reference()

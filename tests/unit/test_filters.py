@@ -21,3 +21,10 @@ def test_dates_are_day_month_year_in_semarang_time():
 
 def test_masked_nik_hides_the_birth_date():
     assert mask_nik("3374011205900012") == "3374 01•• •••• 0012"
+
+
+def test_numbers_use_indonesian_separators():
+    from webapp.filters import format_number
+
+    assert format_number(7_500) == "7.500"
+    assert format_number(8_500_000) == "8.500.000"

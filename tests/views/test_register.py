@@ -157,3 +157,43 @@ def test_volunteer_home_counts_their_registrations(client, volunteer):
     page = client.get("/app").get_data(as_text=True)
     assert re.search(r'<span class="count">1</span>\s*menunggu tinjauan', page)
     assert "Budi Santoso" in page
+
+
+def test_sending_the_same_form_twice_stores_it_once(app, client, volunteer):
+    page = client.get("/app/register").get_data(as_text=True)
+    client_id = re.search(r'name="client_id" value="([0-9a-f-]{36})"', page).group(1)
+    form = valid_registration(client_id=client_id)
+    first = submit(client, form)
+    second = submit(client, form)  # a second tap, or a resend after the reply was lost
+    assert first.status_code == second.status_code == 303
+    assert first.location == second.location
+    assert count_registrations(app) == 1
+
+
+def test_a_form_with_errors_keeps_its_id_so_the_fixed_one_is_stored_once(app, client, volunteer):
+    page = client.get("/app/register").get_data(as_text=True)
+    client_id = re.search(r'name="client_id" value="([0-9a-f-]{36})"', page).group(1)
+    rejected = submit(client, valid_registration(client_id=client_id, consent=""))
+    assert f'name="client_id" value="{client_id}"' in rejected.get_data(as_text=True)
+    submit(client, valid_registration(client_id=client_id))
+    submit(client, valid_registration(client_id=client_id))
+    assert count_registrations(app) == 1
+
+
+def test_a_database_failure_logs_no_personal_data(app, client, volunteer, caplog, monkeypatch):
+    import webapp.registrations as rules
+
+    first = client.get(submit(client, valid_registration()).location).get_data(as_text=True)
+    taken = re.search(r"data-reference>([^<]+)<", first).group(1)
+    monkeypatch.setattr(rules, "_unused_reference", lambda: taken)  # forces a unique violation
+    response = submit(
+        client,
+        valid_registration(
+            nik="3374015507850003", full_name="Sri Wahyuni", sex="P", birth_date="1985-07-15"
+        ),
+    )
+    assert response.status_code == 500
+    assert "IntegrityError" in caplog.text  # the failure itself is logged
+    for personal in ("3374015507850003", "Sri Wahyuni", "+6281234567890", "Siti Aminah"):
+        assert personal not in caplog.text
+    assert count_registrations(app) == 1

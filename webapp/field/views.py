@@ -1,5 +1,7 @@
 from __future__ import annotations
 
+import uuid
+
 from flask import abort, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 from flask_login import current_user
@@ -11,7 +13,7 @@ from ..extensions import db
 from ..htmx import is_fragment_request, render
 from ..models import Registration, Role
 from ..reference import HEIR_RELATIONSHIPS, load_form_choices, load_settings
-from ..registrations import store_registration
+from ..registrations import find_registration, parse_client_id, store_registration
 from ..schemas import validate_registration
 from ..security import role_required
 from . import bp
@@ -38,6 +40,8 @@ def home():
 
 
 def _render_form(values, errors, status: int = 200, notice: str | None = None):
+    # Each form carries its own id, so that sending it twice stores it once.
+    client_id = parse_client_id(values.get("client_id")) or str(uuid.uuid4())
     return render(
         "field/register.html",
         "field/_register_form.html",
@@ -45,9 +49,17 @@ def _render_form(values, errors, status: int = 200, notice: str | None = None):
         values=values,
         errors=errors,
         notice=notice,
+        client_id=client_id,
         choices=load_form_choices(),
         relationships=HEIR_RELATIONSHIPS,
     )
+
+
+def _to_receipt(registration: Registration):
+    target = url_for("field.receipt", reference=registration.reference)
+    if is_fragment_request():
+        return "", 204, {"HX-Redirect": target}
+    return redirect(target, code=303)
 
 
 @bp.route("/register", methods=["GET", "POST"])
@@ -55,18 +67,23 @@ def _render_form(values, errors, status: int = 200, notice: str | None = None):
 def register():
     if request.method == "GET":
         return _render_form({}, {})
+    client_id = parse_client_id(request.form.get("client_id"))
+    already = find_registration(client_id, collected_by=current_user) if client_id else None
+    if already is not None:  # a second tap, or a resend after a lost response
+        return _to_receipt(already)
     today = today_in_semarang()
     data, errors = validate_registration(request.form, choices=load_form_choices(), today=today)
     if errors:
         return _render_form(request.form, errors, status=422)
     registration = store_registration(
-        data, collected_by=current_user, settings=load_settings(), today=today
+        data,
+        collected_by=current_user,
+        settings=load_settings(),
+        today=today,
+        client_id=client_id,
     )
     db.session.commit()
-    target = url_for("field.receipt", reference=registration.reference)
-    if is_fragment_request():
-        return "", 204, {"HX-Redirect": target}
-    return redirect(target, code=303)
+    return _to_receipt(registration)
 
 
 @bp.errorhandler(CSRFError)
