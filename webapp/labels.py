@@ -22,6 +22,26 @@ FLAG_LABELS = {
     Flag.AGE_OUT_OF_RANGE: _l("Usia di luar batas program"),
 }
 
+# The registration form's field labels, also used to name a field in the error summary.
+FIELD_LABELS = {
+    "nik": _l("NIK"),
+    "full_name": _l("Nama lengkap"),
+    "birth_date": _l("Tanggal lahir"),
+    "sex": _l("Jenis kelamin"),
+    "phone": _l("Nomor HP"),
+    "address": _l("Alamat"),
+    "kelurahan_code": _l("Kelurahan"),
+    "occupation": _l("Jenis pekerjaan"),
+    "occupation_other": _l("Pekerjaan lainnya"),
+    "workplace": _l("Tempat kerja"),
+    "monthly_income": _l("Penghasilan per bulan (Rp)"),
+    "drive_id": _l("Kegiatan pendaftaran"),
+    "heir_name": _l("Nama ahli waris"),
+    "heir_relationship": _l("Hubungan dengan pekerja"),
+    "heir_phone": _l("Nomor HP ahli waris"),
+    "consent": _l("Persetujuan pekerja"),
+}
+
 ROLE_LABELS = {
     Role.VOLUNTEER: _l("Relawan"),
     Role.COORDINATOR: _l("Koordinator"),
@@ -31,5 +51,8 @@ ROLE_LABELS = {
 
 def init_app(app: Flask) -> None:
     app.jinja_env.globals.update(
-        status_labels=STATUS_LABELS, flag_labels=FLAG_LABELS, role_labels=ROLE_LABELS
+        status_labels=STATUS_LABELS,
+        flag_labels=FLAG_LABELS,
+        role_labels=ROLE_LABELS,
+        field_labels=FIELD_LABELS,
     )

@@ -91,6 +91,7 @@ def register_worker(page: Page, base_url: str) -> str:
     choose_place(page)
     type_nik(page, NIK)
     expect(page.locator("#birth_date")).to_have_value(NIK_BIRTH_DATE)
+    expect(page.locator("[data-nik-birth]")).to_have_text("Menurut NIK: 12-05-1990")
     expect(page.locator("input[name=sex][value=L]")).to_be_checked()
     fill_rest(page)
     submit(page)
@@ -209,14 +210,12 @@ def test_other_occupation_only_when_lainnya(page: Page, live_server, login, brow
 
 
 def phone_context_args(playwright: Playwright, profile: str) -> dict[str, Any]:
-    if profile == "Pixel 7":
-        return dict(playwright.devices["Pixel 7"])
-    # The smallest common Android screen: Pixel 7's touch and scale on 360x740.
-    return {
-        **playwright.devices["Pixel 7"],
-        "viewport": {"width": 360, "height": 740},
-        "screen": {"width": 360, "height": 740},
-    }
+    # An Indonesian phone: date inputs read dd/mm/yyyy, the clock is WIB.
+    args = {**playwright.devices["Pixel 7"], "locale": "id-ID", "timezone_id": "Asia/Jakarta"}
+    if profile == "360x740":
+        # The smallest common Android screen: Pixel 7's touch and scale on 360x740.
+        args.update(viewport={"width": 360, "height": 740}, screen={"width": 360, "height": 740})
+    return args
 
 
 def assert_fits_on_phone(page: Page) -> None:
@@ -304,6 +303,38 @@ def test_error_state_on_a_small_phone(
     finally:
         context.close()
     browser_errors.assert_none(allow=VALIDATION_422)
+
+
+def test_reference_on_one_line_on_a_small_phone(
+    browser: Browser, playwright: Playwright, live_server, login
+):
+    context = browser.new_context(**phone_context_args(playwright, "360x740"))
+    try:
+        page = context.new_page()
+        login(page, live_server.url)
+        register_worker(page, live_server.url)
+        lines = page.locator("[data-reference]").evaluate(
+            """el => {
+                const range = document.createRange();
+                range.selectNodeContents(el);
+                return new Set(Array.from(range.getClientRects(), r => Math.round(r.top))).size;
+            }"""
+        )
+    finally:
+        context.close()
+    assert lines == 1, f"the reference is shown on {lines} lines"
+
+
+def test_every_error_summary_link_leads_to_its_field(page: Page, live_server, login):
+    login(page, live_server.url)
+    open_form(page, live_server.url)
+    submit(page)  # everything empty: every required field has a message
+    expect(page.locator(".error-summary")).to_be_visible()
+    hrefs = page.locator(".error-summary a").evaluate_all("links => links.map(a => a.hash)")
+    assert "#sex" in hrefs
+    expect(page.locator(".error-summary")).to_contain_text("Jenis kelamin: Wajib diisi.")
+    dead = [h for h in hrefs if page.locator(h).count() != 1]
+    assert not dead, f"summary links with no target: {dead}"
 
 
 # --- without JavaScript -----------------------------------------------------------------------

@@ -56,6 +56,8 @@ function linkKecamatanToKelurahan(form) {
     }
     kelurahan.value = chosen;
     kelurahan.disabled = kecamatan.value === '';
+    const first = kelurahan.options[0];
+    if (kelurahan.disabled && kelurahan.dataset.waiting) first.textContent = kelurahan.dataset.waiting;
   };
 
   const selected = kelurahan.selectedOptions[0];
@@ -86,8 +88,15 @@ function fillFromNik(form) {
   const nik = form.querySelector('input[name=nik]');
   const birthDate = form.querySelector('input[name=birth_date]');
   if (!(nik instanceof HTMLInputElement) || !(birthDate instanceof HTMLInputElement)) return;
+  const reading = form.querySelector('[data-nik-birth]');
   nik.addEventListener('change', () => {
     const read = readNik(nik.value, new Date());
+    if (reading instanceof HTMLElement) {
+      // Shown as DD-MM-YYYY like the KTP, whatever format the phone's date field uses.
+      reading.hidden = !read;
+      const shown = reading.querySelector('strong');
+      if (read && shown) shown.textContent = read.birthDate.split('-').reverse().join('-');
+    }
     if (!read) return;
     if (birthDate.value === '') birthDate.value = read.birthDate;
     const checked = form.querySelector('input[name=sex]:checked');
