@@ -1,6 +1,6 @@
 """Real-browser tests: the app runs under gunicorn, Debian's Chromium drives it.
 
-See /work/shared/TESTING.md: no ``playwright install`` here; Playwright is pointed at
+No ``playwright install`` (it downloads a browser): Playwright is pointed at
 the system Chromium (``CHROMIUM_PATH``, default ``/usr/bin/chromium``). Each test gets
 its own server process and its own SQLite database.
 """
