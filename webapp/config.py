@@ -71,6 +71,8 @@ def load(app, overrides: dict | None = None) -> None:
         BABEL_DEFAULT_TIMEZONE="Asia/Jakarta",
         LANGUAGES={"id": "Bahasa Indonesia", "en": "English"},
         PROXY_FIX_HOPS=int(env.get("PROXY_FIX_HOPS", "0")),
+        # A phone's sync token lasts this long; then the volunteer logs in again.
+        DEVICE_TOKEN_DAYS=int(env.get("DEVICE_TOKEN_DAYS", "90")),
         MAX_CONTENT_LENGTH=2 * 1024 * 1024,
     )
     app.config.from_prefixed_env("WEBAPP")

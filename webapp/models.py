@@ -16,6 +16,7 @@ from sqlalchemy import (
     ForeignKey,
     Index,
     String,
+    Text,
     TypeDecorator,
     UniqueConstraint,
 )
@@ -193,6 +194,31 @@ class Drive(db.Model):
         return self.closed_at is None
 
 
+class Device(db.Model):
+    """A phone a volunteer signed in on; it syncs with a bearer token stored only as a hash."""
+
+    __tablename__ = "devices"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    user_id: Mapped[int] = mapped_column(ForeignKey("users.id"), index=True)
+    label: Mapped[str] = mapped_column(String(100), default="")
+    token_hash: Mapped[str] = mapped_column(String(64), unique=True)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    expires_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    revoked_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    revoked_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
+    # The heartbeat the phone sends with every sync, for coordinators watching the field.
+    last_seen_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    app_version: Mapped[str | None] = mapped_column(String(32))
+    pending_count: Mapped[int] = mapped_column(default=0)
+    needs_fix_count: Mapped[int] = mapped_column(default=0)
+
+    user: Mapped[User] = relationship(foreign_keys=[user_id])
+
+    def is_usable(self, now: datetime) -> bool:
+        return self.revoked_at is None and self.expires_at > now and self.user.active
+
+
 class Registration(db.Model):
     """One worker's registration as collected in the field, and where it stands."""
 
@@ -207,6 +233,8 @@ class Registration(db.Model):
     id: Mapped[int] = mapped_column(primary_key=True)
     reference: Mapped[str] = mapped_column(String(16), unique=True)
     client_id: Mapped[str] = mapped_column(String(36), unique=True)
+    # Hash of what the phone sent (payload and form version): same id + same hash = a resend.
+    content_hash: Mapped[str | None] = mapped_column(String(64))
     form_version: Mapped[int] = mapped_column(default=1)
     status: Mapped[str] = mapped_column(String(16), default=RegistrationStatus.SUBMITTED)
 
@@ -228,6 +256,7 @@ class Registration(db.Model):
     drive_id: Mapped[int | None] = mapped_column(ForeignKey("drives.id"), index=True)
 
     collected_by_id: Mapped[int] = mapped_column(ForeignKey("users.id"), index=True)
+    device_id: Mapped[int | None] = mapped_column(ForeignKey("devices.id"), index=True)
     captured_at: Mapped[datetime] = mapped_column(UTCDateTime)
     received_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow, index=True)
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow, onupdate=utcnow)
@@ -235,6 +264,10 @@ class Registration(db.Model):
     collected_by: Mapped[User] = relationship()
     kelurahan: Mapped[Region] = relationship()
     drive: Mapped[Drive | None] = relationship()
+    device: Mapped[Device | None] = relationship()
+    events: Mapped[list[RegistrationEvent]] = relationship(
+        back_populates="registration", cascade="all, delete-orphan", order_by="RegistrationEvent.id"
+    )
     flag_rows: Mapped[list[RegistrationFlag]] = relationship(
         back_populates="registration", cascade="all, delete-orphan", lazy="selectin"
     )
@@ -262,6 +295,38 @@ class RegistrationFlag(db.Model):
     flag: Mapped[str] = mapped_column(String(32), primary_key=True, index=True)
 
     registration: Mapped[Registration] = relationship(back_populates="flag_rows")
+
+
+class RegistrationEventKind(enum.StrEnum):
+    RECEIVED = "received"
+    EDITED = "edited"
+    STATUS = "status"
+
+
+class RegistrationEvent(db.Model):
+    """A registration's history: received, edited by the volunteer, a coordinator's decision.
+
+    Status events on a device's records are what the sync API sends back to that phone;
+    the event id is the cursor.
+    """
+
+    __tablename__ = "registration_events"
+    __table_args__ = (CheckConstraint(_enum_check("kind", RegistrationEventKind), name="kind"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    registration_id: Mapped[int] = mapped_column(
+        ForeignKey("registrations.id", ondelete="CASCADE"), index=True
+    )
+    kind: Mapped[str] = mapped_column(String(16))
+    status: Mapped[str | None] = mapped_column(String(16))
+    note: Mapped[str | None] = mapped_column(Text)
+    actor_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
+    device_id: Mapped[int | None] = mapped_column(ForeignKey("devices.id"))
+    at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+
+    registration: Mapped[Registration] = relationship(back_populates="events")
+    actor: Mapped[User | None] = relationship()
+    device: Mapped[Device | None] = relationship()
 
 
 class AuditEvent(db.Model):

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import csv
 from dataclasses import dataclass
-from functools import cache
+from functools import cache, cached_property
 from pathlib import Path
 
 from flask_babel import lazy_gettext as _l
@@ -141,15 +141,15 @@ class FormChoices:
     occupations: list[tuple[str, str, str]]  # (code, name_id, name_en)
     drives: list[tuple[int, str]]  # open drives (id, name)
 
-    @property
+    @cached_property
     def kelurahan_codes(self) -> set[str]:
         return {code for rows in self.kelurahan.values() for code, _ in rows}
 
-    @property
+    @cached_property
     def occupation_codes(self) -> set[str]:
         return {code for code, _, _ in self.occupations}
 
-    @property
+    @cached_property
     def drive_ids(self) -> set[int]:
         return {drive_id for drive_id, _ in self.drives}
 

@@ -1,18 +1,29 @@
-"""Rules for registrations: flags, references, and storing what the field sends."""
+"""Rules for registrations: flags, references, content hashes, storing and editing."""
 
 from __future__ import annotations
 
+import hashlib
+import json
 import secrets
 import uuid
+from collections.abc import Iterable
 from datetime import date, datetime
 from typing import Any
 
-from sqlalchemy import exists, select
+from sqlalchemy import select
 
 from . import nik as nik_rules
-from .audit import record_event
 from .extensions import db
-from .models import Flag, Registration, RegistrationStatus, User, utcnow
+from .models import (
+    Device,
+    Flag,
+    Registration,
+    RegistrationEvent,
+    RegistrationEventKind,
+    RegistrationStatus,
+    User,
+    utcnow,
+)
 from .reference import ProgrammeSettings
 
 # Crockford's base32 without I, L, O, U: nothing to misread when copied by hand.
@@ -21,12 +32,48 @@ REFERENCE_PREFIX = "PS"
 
 # An earlier registration of the same NIK counts, unless a coordinator rejected it.
 _STATUSES_NOT_COUNTED_AS_REGISTERED = (RegistrationStatus.REJECTED,)
+# A volunteer may still change a record the office has not decided on.
+EDITABLE_STATUSES = (RegistrationStatus.SUBMITTED, RegistrationStatus.NEEDS_FIX)
 
 
 def new_reference() -> str:
     """A short reference the worker can keep, e.g. 'PS-K7M4-9QXA'."""
     chars = "".join(secrets.choice(REFERENCE_ALPHABET) for _ in range(8))
     return f"{REFERENCE_PREFIX}-{chars[:4]}-{chars[4:]}"
+
+
+def new_references(count: int) -> list[str]:
+    """``count`` references not used by any registration yet."""
+    refs: list[str] = []
+    while len(refs) < count:
+        wanted = {new_reference() for _ in range(count - len(refs))}
+        taken = set(
+            db.session.scalars(
+                select(Registration.reference).where(Registration.reference.in_(wanted))
+            )
+        )
+        refs.extend(sorted(wanted - taken - set(refs)))
+    return refs[:count]
+
+
+def content_hash(payload: Any, form_version: int) -> str:
+    """What makes two sends of one client id "the same": the payload and the form version."""
+    canonical = json.dumps(
+        {"form_version": form_version, "payload": payload},
+        sort_keys=True,
+        separators=(",", ":"),
+        ensure_ascii=False,
+        default=str,
+    )
+    return hashlib.sha256(canonical.encode()).hexdigest()
+
+
+def parse_client_id(value: Any) -> str | None:
+    """The canonical form of a client id (a UUID made on the phone or in the form), or None."""
+    try:
+        return str(uuid.UUID(str(value))) if value else None
+    except ValueError:
+        return None
 
 
 def age_on(born: date, day: date) -> int:
@@ -51,25 +98,21 @@ def assess_flags(
         flags.append(Flag.NIK_BIRTH_MISMATCH)
     if not settings.min_age <= age_on(data["birth_date"], today) <= settings.max_age:
         flags.append(Flag.AGE_OUT_OF_RANGE)
-    return [str(f) for f in flags]
+    return sorted(str(f) for f in flags)
 
 
-def nik_is_registered(nik: str, *, excluding_id: int | None = None) -> bool:
-    query = select(Registration.id).where(
-        Registration.nik == nik,
+def registered_niks(niks: Iterable[str], *, excluding_id: int | None = None) -> set[str]:
+    """Which of ``niks`` already belong to a registration (rejected ones do not count)."""
+    niks = set(niks)
+    if not niks:
+        return set()
+    query = select(Registration.nik).where(
+        Registration.nik.in_(niks),
         Registration.status.not_in(_STATUSES_NOT_COUNTED_AS_REGISTERED),
     )
     if excluding_id is not None:
         query = query.where(Registration.id != excluding_id)
-    return bool(db.session.scalar(select(exists(query))))
-
-
-def parse_client_id(value: str | None) -> str | None:
-    """The canonical form of a client id (a UUID made on the phone or in the form), or None."""
-    try:
-        return str(uuid.UUID(str(value))) if value else None
-    except ValueError:
-        return None
+    return set(db.session.scalars(query))
 
 
 def find_registration(client_id: str, *, collected_by: User) -> Registration | None:
@@ -81,11 +124,107 @@ def find_registration(client_id: str, *, collected_by: User) -> Registration | N
     )
 
 
-def _unused_reference() -> str:
-    while True:
-        ref = new_reference()
-        if not db.session.scalar(select(exists().where(Registration.reference == ref))):
-            return ref
+def new_registration(
+    data: dict[str, Any],
+    *,
+    reference: str,
+    flags: list[str],
+    collected_by: User,
+    client_id: str,
+    content_hash: str,
+    captured_at: datetime,
+    form_version: int,
+    device: Device | None = None,
+    now: datetime | None = None,
+) -> Registration:
+    """A new ``submitted`` registration with its flags and history; added to the session."""
+    now = now or utcnow()
+    registration = Registration(
+        reference=reference,
+        client_id=client_id,
+        content_hash=content_hash,
+        form_version=form_version,
+        status=RegistrationStatus.SUBMITTED,
+        collected_by=collected_by,
+        device=device,
+        captured_at=captured_at,
+        received_at=now,
+        consent_at=captured_at,
+        **{k: v for k, v in data.items() if k != "consent"},
+    )
+    registration.set_flags(flags)
+    registration.events.append(
+        RegistrationEvent(
+            kind=RegistrationEventKind.RECEIVED, actor=collected_by, device=device, at=now
+        )
+    )
+    db.session.add(registration)
+    return registration
+
+
+def apply_edit(
+    registration: Registration,
+    data: dict[str, Any],
+    *,
+    flags: list[str],
+    content_hash: str,
+    form_version: int,
+    device: Device | None,
+    now: datetime | None = None,
+) -> None:
+    """The volunteer corrected a record the office has not decided on: back to ``submitted``."""
+    now = now or utcnow()
+    for key, value in data.items():
+        if key != "consent":
+            setattr(registration, key, value)
+    registration.set_flags(flags)
+    registration.content_hash = content_hash
+    registration.form_version = form_version
+    registration.status = RegistrationStatus.SUBMITTED
+    registration.updated_at = now
+    registration.events.append(
+        RegistrationEvent(
+            kind=RegistrationEventKind.EDITED,
+            status=RegistrationStatus.SUBMITTED,
+            actor=registration.collected_by,
+            device=device,
+            at=now,
+        )
+    )
+
+
+def change_status(
+    registration: Registration, status: str, *, actor: User, note: str | None = None
+) -> RegistrationEvent:
+    """Record a coordinator's decision; it reaches the volunteer's phone with the next sync."""
+    registration.status = RegistrationStatus(status)
+    event = RegistrationEvent(
+        kind=RegistrationEventKind.STATUS, status=registration.status, note=note, actor=actor
+    )
+    registration.events.append(event)
+    return event
+
+
+def registration_payload(registration: Registration) -> dict[str, Any]:
+    """The record as the phone's form holds it (same field names as the form)."""
+    return {
+        "nik": registration.nik,
+        "full_name": registration.full_name,
+        "birth_date": registration.birth_date.isoformat(),
+        "sex": registration.sex,
+        "phone": registration.phone,
+        "address": registration.address,
+        "kelurahan_code": registration.kelurahan_code,
+        "occupation": registration.occupation,
+        "occupation_other": registration.occupation_other or "",
+        "workplace": registration.workplace or "",
+        "monthly_income": registration.monthly_income,
+        "heir_name": registration.heir_name,
+        "heir_relationship": registration.heir_relationship,
+        "heir_phone": registration.heir_phone,
+        "consent": "yes",
+        "drive_id": registration.drive_id,
+    }
 
 
 def store_registration(
@@ -95,36 +234,24 @@ def store_registration(
     settings: ProgrammeSettings,
     today: date,
     client_id: str | None = None,
-    captured_at: datetime | None = None,
-    form_version: int = 1,
 ) -> Registration:
-    """Store a validated registration as ``submitted`` with its flags; the caller commits."""
+    """Store one validated registration from the web form; the caller commits."""
     now = utcnow()
-    registration = Registration(
-        reference=_unused_reference(),
-        client_id=client_id or str(uuid.uuid4()),
-        form_version=form_version,
-        status=RegistrationStatus.SUBMITTED,
-        collected_by=collected_by,
-        captured_at=captured_at or now,
-        received_at=now,
-        consent_at=captured_at or now,
-        **{k: v for k, v in data.items() if k != "consent"},
-    )
-    registration.set_flags(
-        assess_flags(
+    registration = new_registration(
+        data,
+        reference=new_references(1)[0],
+        flags=assess_flags(
             data,
             settings=settings,
             today=today,
-            nik_already_registered=nik_is_registered(data["nik"]),
-        )
+            nik_already_registered=bool(registered_niks([data["nik"]])),
+        ),
+        collected_by=collected_by,
+        client_id=client_id or str(uuid.uuid4()),
+        content_hash=content_hash(data, 1),
+        captured_at=now,
+        form_version=1,
+        now=now,
     )
-    db.session.add(registration)
     db.session.flush()
-    record_event(
-        "registration.received",
-        actor=collected_by,
-        target=registration,
-        details={"reference": registration.reference, "flags": registration.flags},
-    )
     return registration

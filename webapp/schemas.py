@@ -259,7 +259,13 @@ def validate_registration(
     raw: Mapping[str, Any], *, choices: FormChoices, today: date
 ) -> tuple[dict[str, Any], dict[str, list[str]]]:
     """Return (clean data, {}) or ({}, errors per field as translated text)."""
-    schema = RegistrationSchema(choices=choices, today=today)
+    return validate_with(RegistrationSchema(choices=choices, today=today), raw)
+
+
+def validate_with(
+    schema: RegistrationSchema, raw: Mapping[str, Any]
+) -> tuple[dict[str, Any], dict[str, list[str]]]:
+    """Like ``validate_registration``, reusing one schema for a whole batch."""
     try:
         data = schema.load(raw)
     except ValidationError as err:

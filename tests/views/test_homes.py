@@ -29,3 +29,31 @@ def test_admin_sees_accounts_targets_and_settings(app, make_user):
     assert "relawan.ani" in page and "Relawan" in page
     assert "7.500" in page and "1.000" in page
     assert "Rp6.800" in page and "Rp1.000.000" in page
+
+
+def test_admin_revokes_a_device_and_its_token_stops_working(app, client, make_user):
+    from tests.conftest import PASSWORD
+
+    volunteer = make_user("volunteer")
+    token = client.post(
+        "/api/v1/devices", json={"username": volunteer, "password": PASSWORD, "label": "HP Ani"}
+    ).json["token"]
+    headers = {"Authorization": f"Bearer {token}"}
+    assert client.post("/api/v1/sync", json={"items": []}, headers=headers).status_code == 200
+
+    admin = app.test_client()
+    login(admin, make_user("admin"))
+    page = admin.get("/admin").get_data(as_text=True)
+    assert "HP Ani" in page
+    device_id = int(page.split('data-device="')[1].split('"')[0])
+    response = admin.post(
+        f"/admin/devices/{device_id}/revoke", data={"csrf_token": csrf_token(admin, "/admin")}
+    )
+    assert response.status_code == 302
+    assert "Dicabut" in admin.get("/admin").get_data(as_text=True)
+    assert client.post("/api/v1/sync", json={"items": []}, headers=headers).status_code == 401
+
+
+def test_a_volunteer_cannot_revoke_devices(client, volunteer):
+    token = csrf_token(client, "/app/register")
+    assert client.post("/admin/devices/1/revoke", data={"csrf_token": token}).status_code == 403

@@ -69,10 +69,12 @@ def _login_limit() -> str:
 @limiter.limit(_login_limit, methods=["POST"])
 @public
 def login():
-    if current_user.is_authenticated:
+    # ?reauth=1: a logged-in volunteer whose phone needs a new sync token signs in again.
+    reauth = request.args.get("reauth") == "1"
+    if current_user.is_authenticated and not reauth:
         return redirect(url_for("auth.index"))
     error = None
-    username = ""
+    username = current_user.username if current_user.is_authenticated else ""
     if request.method == "POST":
         username = request.form.get("username", "")
         user = authenticate(username, request.form.get("password", ""))

@@ -1,0 +1,161 @@
+"""``/api/v1``: thin views over the device and sync rules. JSON in, JSON out."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+from functools import wraps
+from typing import Any
+
+from flask import current_app, g, jsonify, request
+from flask_babel import gettext as _
+from sqlalchemy.exc import IntegrityError
+from werkzeug.exceptions import BadRequest, RequestEntityTooLarge
+
+from ..audit import record_event
+from ..auth.accounts import authenticate
+from ..auth.devices import device_for_token, issue_device, revoke_device
+from ..clock import today_in_semarang
+from ..extensions import csrf, db, limiter
+from ..models import utcnow
+from ..reference import load_form_choices, load_settings
+from ..security import public
+from . import bp
+from .ingest import MAX_BYTES, MAX_ITEMS, ingest, record_heartbeat, updates_for
+
+csrf.exempt(bp)  # bearer tokens, not cookies: no cross-site request can carry them
+
+
+def api_error(status: int, code: str, message: str, **headers: str):
+    return jsonify(error=code, message=message), status, headers
+
+
+def read_json(*, max_bytes: int) -> Any:
+    """The request's JSON body, or a JSON error response for 400/413."""
+    request.max_content_length = max_bytes
+    try:
+        return request.get_json(force=True, silent=False)
+    except RequestEntityTooLarge:
+        raise
+    except BadRequest:
+        return None
+
+
+def authenticated_device():
+    header = request.headers.get("Authorization", "")
+    scheme, _sep, token = header.partition(" ")
+    if scheme.lower() != "bearer":
+        return None
+    return device_for_token(token.strip())
+
+
+def device_token_required(view):
+    """Only a request with a usable device token passes; the device is ``g.device``."""
+
+    @wraps(view)
+    def wrapped(*args, **kwargs):
+        g.device = authenticated_device()
+        if g.device is None:
+            return unauthorized()
+        return view(*args, **kwargs)
+
+    wrapped.required_roles = ("device",)  # read by the route audit in the tests
+    return wrapped
+
+
+def unauthorized():
+    return api_error(
+        401,
+        "unauthorized",
+        _("Token perangkat tidak berlaku. Masuk lagi untuk melanjutkan pengiriman."),
+        **{"WWW-Authenticate": 'Bearer realm="pijar-semar"'},
+    )
+
+
+def _login_limit() -> str:
+    return current_app.config["LOGIN_RATE_LIMIT"]
+
+
+@bp.post("/devices")
+@limiter.limit(_login_limit)
+@public
+def create_device():
+    body = read_json(max_bytes=16 * 1024)
+    if not isinstance(body, dict):
+        return api_error(400, "bad_request", _("Kirim JSON dengan username dan password."))
+    username, password = body.get("username"), body.get("password")
+    if not isinstance(username, str) or not isinstance(password, str):
+        return api_error(400, "bad_request", _("Kirim JSON dengan username dan password."))
+    user = authenticate(username, password)
+    if user is None:
+        record_event("device.login_failed", actor=None, details={"username": username[:64]})
+        db.session.commit()
+        return api_error(401, "unauthorized", _("Nama pengguna atau kata sandi salah."))
+    label = body.get("label") if isinstance(body.get("label"), str) else ""
+    lifetime = timedelta(days=current_app.config["DEVICE_TOKEN_DAYS"])
+    device, token = issue_device(user, label, lifetime=lifetime)
+    record_event("device.created", actor=user, target=device, details={"label": device.label})
+    db.session.commit()
+    return jsonify(device_id=device.id, token=token), 201
+
+
+@bp.delete("/devices/current")
+@device_token_required
+def revoke_current_device():
+    device = g.device
+    revoke_device(device, by=device.user)
+    record_event("device.revoked", actor=device.user, target=device, details={"by": "self"})
+    db.session.commit()
+    return "", 204
+
+
+@bp.post("/sync")
+@limiter.exempt
+@device_token_required
+def sync():
+    device = g.device
+    if request.content_length is not None and request.content_length > MAX_BYTES:
+        return too_large()
+    body = read_json(max_bytes=MAX_BYTES)
+    if not isinstance(body, dict) or not isinstance(body.get("items", []), list):
+        return api_error(400, "bad_request", _("Badan permintaan harus JSON dengan daftar items."))
+    items = body.get("items", [])
+    if len(items) > MAX_ITEMS:
+        return too_large()
+
+    # One transaction per batch. Two senders racing on one new client_id: the loser's
+    # insert fails, and a second pass sees the winner's row and answers already_received.
+    for attempt in range(2):
+        try:
+            results = ingest(
+                items,
+                user=device.user,
+                device=device,
+                settings=load_settings(),
+                choices=load_form_choices(),
+                today=today_in_semarang(),
+            )
+            record_heartbeat(device, body.get("device"), now=utcnow())
+            updates, cursor = updates_for(device, body.get("cursor"))
+            db.session.commit()
+            break
+        except IntegrityError:
+            db.session.rollback()
+            if attempt:
+                raise
+            device = authenticated_device()
+            if device is None:
+                return unauthorized()
+    return jsonify(results=results, updates=updates, cursor=cursor)
+
+
+def too_large():
+    return api_error(
+        413,
+        "too_large",
+        _("Terlalu banyak data sekaligus: paling banyak %(n)d item dan 1 MiB.", n=MAX_ITEMS),
+    )
+
+
+@bp.errorhandler(RequestEntityTooLarge)
+def request_too_large(_err):
+    return too_large()
