@@ -55,8 +55,8 @@ def _render_form(values, errors, status: int = 200, notice: str | None = None):
     )
 
 
-def _to_receipt(registration: Registration):
-    target = url_for("field.receipt", reference=registration.reference)
+def _to_receipt(reference: str):
+    target = url_for("field.receipt", reference=reference)
     if is_fragment_request():
         return "", 204, {"HX-Redirect": target}
     return redirect(target, code=303)
@@ -70,12 +70,12 @@ def register():
     client_id = parse_client_id(request.form.get("client_id"))
     already = find_registration(client_id, collected_by=current_user) if client_id else None
     if already is not None:  # a second tap, or a resend after a lost response
-        return _to_receipt(already)
+        return _to_receipt(already.reference)
     today = today_in_semarang()
     data, errors = validate_registration(request.form, choices=load_form_choices(), today=today)
     if errors:
         return _render_form(request.form, errors, status=422)
-    registration = store_registration(
+    reference = store_registration(
         data,
         collected_by=current_user,
         settings=load_settings(),
@@ -83,7 +83,7 @@ def register():
         client_id=client_id,
     )
     db.session.commit()
-    return _to_receipt(registration)
+    return _to_receipt(reference)
 
 
 @bp.errorhandler(CSRFError)
@@ -96,6 +96,13 @@ def expired_form(err: CSRFError):
         )
         return _render_form(request.form, {}, status=422, notice=notice)
     return render_template("errors/error.html", error=err), 400
+
+
+@bp.get("/outbox")
+@role_required(Role.VOLUNTEER)
+def outbox():
+    """This phone's records: the page reads them from the phone's own storage."""
+    return render_template("field/outbox.html")
 
 
 @bp.get("/receipt/<reference>")

@@ -31,11 +31,12 @@ from ..registrations import (
     apply_edit,
     assess_flags,
     content_hash,
+    insert_registrations,
     new_references,
-    new_registration,
     parse_client_id,
     registered_niks,
     registration_payload,
+    registration_row,
 )
 from ..schemas import RegistrationSchema, validate_with
 
@@ -113,89 +114,101 @@ def ingest(
     now = utcnow()
     envelopes = [read_envelope(item, now=now) for item in items]
     ids = {e.client_id for e in envelopes if e.client_id}
-    existing = (
-        {
-            r.client_id: r
-            for r in db.session.scalars(select(Registration).where(Registration.client_id.in_(ids)))
-        }
-        if ids
-        else {}
-    )
+    existing = {
+        r.client_id: r
+        for r in db.session.scalars(select(Registration).where(Registration.client_id.in_(ids)))
+    }
     schema = RegistrationSchema(choices=choices, today=today)
     validated = [
         validate_with(schema, e.payload) if not e.errors else ({}, e.errors) for e in envelopes
     ]
-    niks = {data["nik"] for data, errors in validated if not errors}
-    already = registered_niks(niks)
-    references = iter(new_references(sum(1 for e in envelopes if e.client_id not in existing)))
+    already = registered_niks(data["nik"] for data, errors in validated if not errors)
+    references = iter(new_references(len(ids - existing.keys())))
+    new_rows: dict[str, dict[str, Any]] = {}
+
+    def flags_for(data: dict[str, Any], *, registered: set[str]) -> list[str]:
+        return assess_flags(
+            data, settings=settings, today=today, nik_already_registered=data["nik"] in registered
+        )
 
     results = []
     for envelope, (data, errors) in zip(envelopes, validated, strict=True):
-        result: dict[str, Any] = {"client_id": envelope.client_id}
-        if envelope.client_id is None:
-            result.update(status="invalid", errors=errors)
-            results.append(result)
-            continue
+        client_id = envelope.client_id
+        result: dict[str, Any] = {"client_id": client_id}
         digest = content_hash(envelope.payload, envelope.form_version or 0)
-        record = existing.get(envelope.client_id)
-        if record is not None and _owner_id(record) != user.id:
+        if client_id is None:
+            result.update(status="invalid", errors=errors)
+        elif client_id in existing:
             result.update(
-                status="conflict", errors={"client_id": [_("Nomor ini dipakai pendaftaran lain.")]}
+                _resend_or_edit(
+                    existing[client_id],
+                    data,
+                    errors,
+                    digest,
+                    envelope,
+                    user,
+                    device,
+                    now,
+                    flags_for,
+                )
             )
-        elif record is not None and record.content_hash == digest:
-            if device is not None and record.device_id is None:
-                record.device = device  # it came first by file; updates now reach this phone
-            result.update(status="already_received", ref=record.reference, flags=record.flags)
-        elif record is not None and record.status not in EDITABLE_STATUSES:
-            result.update(
-                status="conflict",
-                ref=record.reference,
-                errors={
-                    "client_id": [
-                        _("Pendaftaran ini sudah diputuskan koordinator dan tidak dapat diubah.")
-                    ]
-                },
-            )
+        elif client_id in new_rows and new_rows[client_id]["content_hash"] == digest:
+            row = new_rows[client_id]
+            result.update(status="already_received", ref=row["reference"], flags=row["flags"])
         elif errors:
             result.update(status="invalid", errors=errors)
         else:
-            others = registered_niks([data["nik"]], excluding_id=record.id) if record else already
-            flags = assess_flags(
-                data, settings=settings, today=today, nik_already_registered=data["nik"] in others
+            earlier = new_rows.get(client_id)  # new content for a record earlier in this batch
+            registered = already - {earlier["nik"]} if earlier else already
+            row = registration_row(
+                data,
+                reference=earlier["reference"] if earlier else next(references),
+                flags=flags_for(data, registered=registered),
+                collected_by=user,
+                client_id=client_id,
+                content_hash=digest,
+                captured_at=envelope.captured_at,
+                form_version=envelope.form_version,
+                device=device,
+                now=now,
             )
-            if record is not None:
-                apply_edit(
-                    record,
-                    data,
-                    flags=flags,
-                    content_hash=digest,
-                    form_version=envelope.form_version,
-                    device=device,
-                    now=now,
-                )
-            else:
-                record = new_registration(
-                    data,
-                    reference=next(references),
-                    flags=flags,
-                    collected_by=user,
-                    client_id=envelope.client_id,
-                    content_hash=digest,
-                    captured_at=envelope.captured_at,
-                    form_version=envelope.form_version,
-                    device=device,
-                    now=now,
-                )
-                existing[envelope.client_id] = record
-                already.add(data["nik"])
-            result.update(status="accepted", ref=record.reference, flags=flags)
+            new_rows[client_id] = row
+            already.add(data["nik"])
+            result.update(status="accepted", ref=row["reference"], flags=row["flags"])
         results.append(result)
+    insert_registrations(new_rows.values())
     return results
 
 
-def _owner_id(record: Registration) -> int:
-    # A record added earlier in this batch has its user set but no foreign key value yet.
-    return record.collected_by_id if record.collected_by_id is not None else record.collected_by.id
+def _resend_or_edit(
+    record: Registration, data, errors, digest, envelope, user, device, now, flags_for
+) -> dict[str, Any]:
+    """What a known client id becomes: a resend, an edit, or a conflict."""
+    if record.collected_by_id != user.id:
+        return {
+            "status": "conflict",
+            "errors": {"client_id": [_("Nomor ini dipakai pendaftaran lain.")]},
+        }
+    if record.content_hash == digest:
+        if device is not None and record.device_id is None:
+            record.device = device  # it came first by file; updates now reach this phone
+        return {"status": "already_received", "ref": record.reference, "flags": record.flags}
+    if record.status not in EDITABLE_STATUSES:
+        message = _("Pendaftaran ini sudah diputuskan koordinator dan tidak dapat diubah.")
+        return {"status": "conflict", "ref": record.reference, "errors": {"client_id": [message]}}
+    if errors:
+        return {"status": "invalid", "ref": record.reference, "errors": errors}
+    flags = flags_for(data, registered=registered_niks([data["nik"]], excluding_id=record.id))
+    apply_edit(
+        record,
+        data,
+        flags=flags,
+        content_hash=digest,
+        form_version=envelope.form_version,
+        device=device,
+        now=now,
+    )
+    return {"status": "accepted", "ref": record.reference, "flags": flags}
 
 
 def encode_cursor(event_id: int) -> str:
