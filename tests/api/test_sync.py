@@ -386,3 +386,25 @@ def test_concurrent_senders_of_the_same_items_store_each_once(app, phone):
     assert len(statuses) == 4
     assert all(set(s) <= {"accepted", "already_received"} for s in statuses)
     assert count(app) == 20
+
+
+def test_two_versions_of_one_new_record_in_a_batch_keep_the_last(app, phone):
+    first = item()
+    second = {**first, "payload": valid_registration(full_name="Budi Santoso Putra")}
+    results = phone.sync([first, second]).json["results"]
+    assert [r["status"] for r in results] == ["accepted", "accepted"]
+    assert results[0]["ref"] == results[1]["ref"]
+    with app.app_context():
+        [stored] = db.session.scalars(select(Registration)).all()
+        assert stored.full_name == "Budi Santoso Putra"
+        assert stored.flags == []  # not a duplicate of itself
+
+
+def test_an_invalid_edit_leaves_the_record_as_it_was(app, phone):
+    sent = item()
+    phone.sync([sent])
+    result = phone.sync([{**sent, "payload": valid_registration(phone="999")}]).json["results"][0]
+    assert result["status"] == "invalid"
+    assert "phone" in result["errors"]
+    with app.app_context():
+        assert db.session.scalar(select(Registration)).phone == "+6281234567890"
