@@ -9,7 +9,9 @@ from __future__ import annotations
 import os
 import re
 import secrets
+import uuid
 from collections.abc import Iterator
+from datetime import UTC, datetime
 from typing import Any
 
 import pytest
@@ -176,3 +178,50 @@ def valid_registration(**changes: str) -> dict[str, str]:
 def user_id(app: Flask, username: str) -> int:
     with app.app_context():
         return db.session.query(User.id).filter_by(username=username).scalar()
+
+
+@pytest.fixture
+def make_registration(app: Flask):
+    """Store a registration directly (as if synced); returns its id.
+
+    ``status`` and ``flags`` may be given; other keyword arguments change the form values.
+    """
+    from datetime import date
+
+    from webapp.reference import load_form_choices
+    from webapp.registrations import (
+        content_hash,
+        insert_registrations,
+        new_references,
+        registration_row,
+    )
+    from webapp.schemas import validate_registration
+
+    def make(
+        collected_by: str, *, status: str = "submitted", flags=(), received_at=None, **changes: str
+    ) -> int:
+        with app.app_context():
+            user = db.session.scalar(db.select(User).filter_by(username=collected_by))
+            data, errors = validate_registration(
+                valid_registration(**changes), choices=load_form_choices(), today=date(2026, 11, 24)
+            )
+            assert not errors, errors
+            now = received_at or datetime.now(UTC)
+            row = registration_row(
+                data,
+                reference=new_references(1)[0],
+                flags=list(flags),
+                collected_by=user,
+                client_id=str(uuid.uuid4()),
+                content_hash=content_hash(data, 1),
+                captured_at=now,
+                form_version=1,
+                device=None,
+                now=now,
+            )
+            row["status"] = status
+            ids = insert_registrations([row])
+            db.session.commit()
+            return ids[row["client_id"]]
+
+    return make

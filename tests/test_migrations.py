@@ -38,3 +38,17 @@ def test_coordinator_queries_have_indexes(migrated_database):
     assert ("nik",) in indexed
     assert ("received_at",) in indexed
     assert ("status", "received_at") in indexed
+
+
+def test_every_migration_downgrades_and_upgrades_again(tmp_path):
+    from flask_migrate import downgrade
+
+    app = make_app("sqlite:///" + str(tmp_path / "roundtrip.sqlite3"))
+    with app.app_context():
+        upgrade()
+        downgrade(revision="base")
+        assert set(inspect(db.engine).get_table_names()) <= {"alembic_version"}
+        upgrade()
+        with db.engine.connect() as conn:
+            context = MigrationContext.configure(conn, opts={"compare_type": True})
+            assert compare_metadata(context, db.metadata) == []

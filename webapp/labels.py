@@ -1,9 +1,13 @@
 """Words the UI shows for codes stored in the database."""
 
+from functools import cache
+
 from flask import Flask
+from flask_babel import get_locale
 from flask_babel import lazy_gettext as _l
 
-from .models import Flag, RegistrationStatus, Role
+from .models import Flag, RegistrationEventKind, RegistrationStatus, Role
+from .reference import HEIR_RELATIONSHIPS, OCCUPATIONS, wilayah_rows
 
 STATUS_LABELS = {
     RegistrationStatus.SUBMITTED: _l("Menunggu tinjauan"),
@@ -42,11 +46,36 @@ FIELD_LABELS = {
     "consent": _l("Persetujuan pekerja"),
 }
 
+EVENT_LABELS = {
+    RegistrationEventKind.RECEIVED: _l("Diterima dari lapangan"),
+    RegistrationEventKind.EDITED: _l("Diperbaiki relawan"),
+    RegistrationEventKind.STATUS: _l("Keputusan"),
+    RegistrationEventKind.NOTE: _l("Catatan koordinator"),
+}
+
 ROLE_LABELS = {
     Role.VOLUNTEER: _l("Relawan"),
     Role.COORDINATOR: _l("Koordinator"),
     Role.ADMIN: _l("Admin"),
 }
+
+
+def region_name(code: str) -> str:
+    """A kecamatan's or kelurahan's name from the official list shipped with the app."""
+    return _region_names().get(code, code)
+
+
+@cache
+def _region_names() -> dict[str, str]:
+    return {row["code"]: row["name"] for row in wilayah_rows()}
+
+
+def occupation_name(code: str) -> str:
+    english = str(get_locale()) == "en"
+    for known, name_id, name_en in OCCUPATIONS:
+        if known == code:
+            return name_en if english else name_id
+    return code
 
 
 def init_app(app: Flask) -> None:
@@ -55,4 +84,8 @@ def init_app(app: Flask) -> None:
         flag_labels=FLAG_LABELS,
         role_labels=ROLE_LABELS,
         field_labels=FIELD_LABELS,
+        event_labels=EVENT_LABELS,
+        heir_relationships=HEIR_RELATIONSHIPS,
+        region_name=region_name,
+        occupation_name=occupation_name,
     )

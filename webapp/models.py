@@ -228,6 +228,7 @@ class Registration(db.Model):
         CheckConstraint("sex IN ('L', 'P')", name="sex"),
         CheckConstraint("monthly_income >= 0", name="income_not_negative"),
         Index("ix_registrations_status_received", "status", "received_at"),
+        Index("ix_registrations_name_key_birth_date", "name_key", "birth_date"),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)
@@ -237,9 +238,15 @@ class Registration(db.Model):
     content_hash: Mapped[str | None] = mapped_column(String(64))
     form_version: Mapped[int] = mapped_column(default=1)
     status: Mapped[str] = mapped_column(String(16), default=RegistrationStatus.SUBMITTED)
+    # Optimistic lock: a change made from a stale page is refused, never silently applied.
+    version: Mapped[int] = mapped_column(default=1, server_default="1")
+    duplicate_of_id: Mapped[int | None] = mapped_column(ForeignKey("registrations.id"))
+    __mapper_args__ = {"version_id_col": version}
 
     nik: Mapped[str] = mapped_column(String(16), index=True)
     full_name: Mapped[str] = mapped_column(String(100))
+    # Lower-case name with single spaces, for search and for spotting NIK typos.
+    name_key: Mapped[str] = mapped_column(String(100), default="", server_default="")
     birth_date: Mapped[date] = mapped_column(Date)
     sex: Mapped[str] = mapped_column(String(1))
     phone: Mapped[str] = mapped_column(String(16))
@@ -301,6 +308,7 @@ class RegistrationEventKind(enum.StrEnum):
     RECEIVED = "received"
     EDITED = "edited"
     STATUS = "status"
+    NOTE = "note"  # a coordinator's note without a status change (e.g. "not a duplicate")
 
 
 class RegistrationEvent(db.Model):

@@ -77,6 +77,11 @@ def parse_client_id(value: Any) -> str | None:
         return None
 
 
+def name_key(full_name: str) -> str:
+    """How names are compared and searched: lower case, single spaces."""
+    return " ".join(full_name.lower().split())
+
+
 def age_on(born: date, day: date) -> int:
     return day.year - born.year - ((day.month, day.day) < (born.month, born.day))
 
@@ -141,6 +146,7 @@ def registration_row(
     """A new ``submitted`` registration as a row for ``insert_registrations``."""
     return {
         **{k: v for k, v in data.items() if k != "consent"},
+        "name_key": name_key(data["full_name"]),
         "reference": reference,
         "client_id": client_id,
         "content_hash": content_hash,
@@ -208,6 +214,7 @@ def apply_edit(
     for key, value in data.items():
         if key != "consent":
             setattr(registration, key, value)
+    registration.name_key = name_key(registration.full_name)
     registration.set_flags(flags)
     registration.content_hash = content_hash
     registration.form_version = form_version

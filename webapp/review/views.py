@@ -2,39 +2,259 @@ from __future__ import annotations
 
 from collections import Counter
 from dataclasses import dataclass, field
+from datetime import timedelta
 from typing import Any
 
-from flask import render_template, request
+from flask import abort, flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 from flask_login import current_user
-from sqlalchemy import func, select
+from sqlalchemy import select
+from sqlalchemy.orm.exc import StaleDataError
 
 from ..audit import record_event
 from ..clock import today_in_semarang
 from ..extensions import db
-from ..models import Registration, RegistrationStatus, Role, User
+from ..htmx import render
+from ..models import (
+    Device,
+    Drive,
+    Occupation,
+    Region,
+    Registration,
+    RegistrationStatus,
+    Role,
+    User,
+    utcnow,
+)
 from ..reference import load_form_choices, load_settings
 from ..security import role_required
 from ..sync.ingest import ingest
 from ..sync.outbox_file import MAX_FILE_BYTES, OutboxFileError, read_outbox_file
 from . import bp
+from .decisions import (
+    REJECT_REASONS,
+    Decision,
+    DecisionError,
+    bulk_approve,
+    clear_duplicate_flag,
+    decide,
+    find_possible_duplicates,
+    mark_duplicate,
+)
+from .queue import parse_filters, queue_page, status_counts
 
-LATEST_COUNT = 50
+SILENT_AFTER = timedelta(days=2)
+
+
+def _filter_choices() -> dict[str, Any]:
+    return {
+        "volunteers": db.session.execute(
+            select(User.id, User.username)
+            .where(User.role == Role.VOLUNTEER)
+            .order_by(User.username)
+        ).all(),
+        "drives": db.session.execute(
+            select(Drive.id, Drive.name).order_by(Drive.starts_on.desc())
+        ).all(),
+        "occupations": db.session.execute(
+            select(Occupation.code, Occupation.name_id).order_by(Occupation.sort_order)
+        ).all(),
+        "kecamatan": db.session.execute(
+            select(Region.code, Region.name)
+            .where(Region.level == "kecamatan")
+            .order_by(Region.code)
+        ).all(),
+    }
 
 
 @bp.get("")
 @role_required(Role.COORDINATOR)
 def queue():
-    counts = dict(
-        db.session.execute(
-            select(Registration.status, func.count()).group_by(Registration.status)
-        ).all()
+    filters = parse_filters(request.args)
+    page = queue_page(filters)
+    return render(
+        "review/queue.html",
+        "review/_results.html",
+        filters=filters,
+        results=page,
+        counts=status_counts(),
+        statuses=list(RegistrationStatus),
+        **_filter_choices(),
     )
-    latest = db.session.scalars(
-        select(Registration).order_by(Registration.received_at.desc()).limit(LATEST_COUNT)
-    ).all()
+
+
+@bp.post("/approve")
+@role_required(Role.COORDINATOR)
+def approve_selected():
+    ids = [int(i) for i in request.form.getlist("selected") if i.isdigit()]
+    if not ids:
+        flash(_("Pilih pendaftaran yang akan disetujui."), "error")
+    else:
+        approved, skipped = bulk_approve(ids, actor=current_user)
+        db.session.commit()
+        flash(
+            _(
+                "%(a)d disetujui, %(s)d dilewati (bertanda atau sudah diputuskan).",
+                a=approved,
+                s=skipped,
+            ),
+            "success",
+        )
+    return redirect(request.form.get("back") or url_for("review.queue"))
+
+
+def _registration(registration_id: int) -> Registration:
+    return db.session.get(Registration, registration_id) or abort(404)
+
+
+def _detail(
+    registration: Registration,
+    *,
+    error: str | None = None,
+    show_nik: bool = False,
+    status: int = 200,
+):
     return render_template(
-        "review/queue.html", counts=counts, latest=latest, statuses=list(RegistrationStatus)
+        "review/detail.html",
+        r=registration,
+        duplicates=find_possible_duplicates(registration),
+        reject_reasons=REJECT_REASONS,
+        error=error,
+        show_nik=show_nik,
+    ), status
+
+
+@bp.get("/<int:registration_id>")
+@role_required(Role.COORDINATOR)
+def detail(registration_id: int):
+    return _detail(_registration(registration_id))
+
+
+def _expected_version() -> int | None:
+    value = request.form.get("version", "")
+    return int(value) if value.isdigit() else None
+
+
+def _apply(registration: Registration, change) -> Any:
+    """Run a decision; on a refused or stale one, show the record as it now is."""
+    try:
+        change()
+        db.session.commit()
+    except DecisionError as err:
+        db.session.rollback()
+        return _detail(_registration(registration.id), error=str(err), status=409)
+    except StaleDataError:
+        db.session.rollback()
+        message = _(
+            "Pendaftaran ini baru saja diubah oleh koordinator lain. "
+            "Periksa keadaannya sekarang, lalu putuskan lagi."
+        )
+        return _detail(_registration(registration.id), error=message, status=409)
+    return None
+
+
+@bp.post("/<int:registration_id>/decide")
+@role_required(Role.COORDINATOR)
+def decide_one(registration_id: int):
+    registration = _registration(registration_id)
+    decision = Decision(
+        action=request.form.get("action", ""),
+        reason=request.form.get("reason", ""),
+        note=request.form.get("note", "")[:1000],
+    )
+    refused = _apply(
+        registration,
+        lambda: decide(
+            registration, decision, actor=current_user, expected_version=_expected_version()
+        ),
+    )
+    if refused:
+        return refused
+    flash(_("Keputusan untuk %(ref)s disimpan.", ref=registration.reference), "success")
+    return redirect(url_for("review.detail", registration_id=registration.id))
+
+
+@bp.post("/<int:registration_id>/duplicate")
+@role_required(Role.COORDINATOR)
+def resolve_duplicate(registration_id: int):
+    registration = _registration(registration_id)
+    other_id = request.form.get("other", "")
+    other = _registration(int(other_id)) if other_id.isdigit() else abort(400)
+    keep, drop = (
+        (registration, other) if request.form.get("keep") == "this" else (other, registration)
+    )
+    refused = _apply(
+        registration,
+        lambda: mark_duplicate(
+            keep,
+            drop,
+            actor=current_user,
+            expected_version=_expected_version() if drop is registration else None,
+        ),
+    )
+    if refused:
+        return refused
+    flash(
+        _("%(drop)s ditandai ganda dari %(keep)s.", drop=drop.reference, keep=keep.reference),
+        "success",
+    )
+    return redirect(url_for("review.detail", registration_id=keep.id))
+
+
+@bp.post("/<int:registration_id>/not-duplicate")
+@role_required(Role.COORDINATOR)
+def not_duplicate(registration_id: int):
+    registration = _registration(registration_id)
+    refused = _apply(
+        registration,
+        lambda: clear_duplicate_flag(
+            registration,
+            request.form.get("note", "")[:1000],
+            actor=current_user,
+            expected_version=_expected_version(),
+        ),
+    )
+    if refused:
+        return refused
+    flash(_("Tanda mungkin ganda dihapus."), "success")
+    return redirect(url_for("review.detail", registration_id=registration.id))
+
+
+@bp.post("/<int:registration_id>/nik")
+@role_required(Role.COORDINATOR)
+def show_nik(registration_id: int):
+    """The full NIK, shown on request and audited (a POST: never in a URL or a link)."""
+    registration = _registration(registration_id)
+    record_event(
+        "registration.nik_viewed",
+        actor=current_user,
+        target=registration,
+        details={"reference": registration.reference},
+    )
+    db.session.commit()
+    if request.headers.get("HX-Request") == "true":
+        return render_template("review/_nik.html", r=registration, show_nik=True)
+    return _detail(registration, show_nik=True)
+
+
+@bp.get("/field")
+@role_required(Role.COORDINATOR)
+def field_health():
+    now = utcnow()
+    devices = db.session.scalars(
+        select(Device).where(Device.revoked_at.is_(None)).order_by(Device.last_seen_at)
+    ).all()
+    silent = {
+        d.id
+        for d in devices
+        if d.pending_count and (d.last_seen_at is None or now - d.last_seen_at > SILENT_AFTER)
+    }
+    return render_template(
+        "review/field.html",
+        devices=devices,
+        silent=silent,
+        now=now,
+        waiting=sum(d.pending_count for d in devices),
     )
 
 

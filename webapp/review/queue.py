@@ -1,0 +1,181 @@
+"""The coordinator's queue: filters, search and keyset pagination (no OFFSET)."""
+
+from __future__ import annotations
+
+import base64
+import json
+import re
+from dataclasses import dataclass, fields, replace
+from datetime import UTC, date, datetime, time, timedelta
+from typing import Any
+
+from sqlalchemy import Select, exists, func, select, tuple_
+
+from ..clock import WIB
+from ..extensions import db
+from ..models import Flag, Registration, RegistrationFlag, RegistrationStatus
+from ..nik import normalise_nik
+
+PAGE_SIZE = 50
+SORTS = ("newest", "oldest", "name")
+ALL_STATUSES = "all"
+REFERENCE_PATTERN = re.compile(r"^PS-?([0-9A-Z]{4})-?([0-9A-Z]{4})$")
+
+
+@dataclass(frozen=True)
+class QueueFilters:
+    status: str = RegistrationStatus.SUBMITTED.value
+    flag: str = ""
+    drive: int | None = None
+    volunteer: int | None = None
+    occupation: str = ""
+    kecamatan: str = ""
+    received_from: date | None = None
+    received_to: date | None = None
+    q: str = ""
+    sort: str = "newest"
+    after: str = ""
+
+    def as_params(self, **changes: Any) -> dict[str, str]:
+        """Query parameters for a link to this view (empty ones left out)."""
+        names = {"received_from": "from", "received_to": "to"}
+        values = replace(self, **changes)
+        params = {}
+        for f in fields(values):
+            value = getattr(values, f.name)
+            if value not in (None, ""):
+                params[names.get(f.name, f.name)] = str(value)
+        return params
+
+
+def parse_filters(args) -> QueueFilters:
+    """Read the filters from query parameters; anything malformed is simply ignored."""
+
+    def integer(name: str) -> int | None:
+        value = args.get(name, "")
+        return int(value) if value.isdigit() else None
+
+    def day(name: str) -> date | None:
+        try:
+            return date.fromisoformat(args.get(name, ""))
+        except ValueError:
+            return None
+
+    status = args.get("status", RegistrationStatus.SUBMITTED.value)
+    if status != ALL_STATUSES and status not in {s.value for s in RegistrationStatus}:
+        status = RegistrationStatus.SUBMITTED.value
+    flag = args.get("flag", "")
+    sort = args.get("sort", "newest")
+    return QueueFilters(
+        status=status,
+        flag=flag if flag in {f.value for f in Flag} else "",
+        drive=integer("drive"),
+        volunteer=integer("volunteer"),
+        occupation=args.get("occupation", "")[:32],
+        kecamatan=args.get("kecamatan", "")
+        if re.fullmatch(r"33\.74\.\d\d", args.get("kecamatan", ""))
+        else "",
+        received_from=day("from"),
+        received_to=day("to"),
+        q=" ".join(args.get("q", "").split())[:100],
+        sort=sort if sort in SORTS else "newest",
+        after=args.get("after", "")[:200],
+    )
+
+
+def _start_of(day: date) -> datetime:
+    return datetime.combine(day, time.min, tzinfo=WIB).astimezone(UTC)
+
+
+def search_condition(q: str):
+    """16 digits: the exact NIK. A reference: that reference. Otherwise: part of the name."""
+    digits = normalise_nik(q)
+    if digits.isdigit() and len(digits) == 16:
+        return Registration.nik == digits
+    ref = REFERENCE_PATTERN.match(q.upper())
+    if ref:
+        return Registration.reference == f"PS-{ref.group(1)}-{ref.group(2)}"
+    return Registration.name_key.contains(" ".join(q.lower().split()), autoescape=True)
+
+
+def filtered(f: QueueFilters) -> Select:
+    query = select(Registration)
+    if f.status != ALL_STATUSES:
+        query = query.where(Registration.status == f.status)
+    if f.flag:
+        query = query.where(
+            exists().where(
+                RegistrationFlag.registration_id == Registration.id, RegistrationFlag.flag == f.flag
+            )
+        )
+    if f.drive is not None:
+        query = query.where(Registration.drive_id == f.drive)
+    if f.volunteer is not None:
+        query = query.where(Registration.collected_by_id == f.volunteer)
+    if f.occupation:
+        query = query.where(Registration.occupation == f.occupation)
+    if f.kecamatan:
+        # Kelurahan codes start with their kecamatan's: a range on the indexed column.
+        query = query.where(
+            Registration.kelurahan_code > f.kecamatan + ".",
+            Registration.kelurahan_code < f.kecamatan + ".z",
+        )
+    if f.received_from:
+        query = query.where(Registration.received_at >= _start_of(f.received_from))
+    if f.received_to:
+        query = query.where(Registration.received_at < _start_of(f.received_to + timedelta(days=1)))
+    if f.q:
+        query = query.where(search_condition(f.q))
+    return query
+
+
+def _sort_columns(sort: str):
+    if sort == "name":
+        return Registration.name_key, Registration.id
+    return Registration.received_at, Registration.id
+
+
+def encode_cursor(registration: Registration, sort: str) -> str:
+    key = registration.name_key if sort == "name" else registration.received_at.isoformat()
+    raw = json.dumps([key, registration.id]).encode()
+    return base64.urlsafe_b64encode(raw).decode().rstrip("=")
+
+
+def decode_cursor(cursor: str, sort: str) -> tuple[Any, int] | None:
+    try:
+        key, row_id = json.loads(base64.urlsafe_b64decode(cursor + "=" * (-len(cursor) % 4)))
+        if sort != "name":
+            key = datetime.fromisoformat(key)
+        return key, int(row_id)
+    except (ValueError, TypeError):
+        return None
+
+
+@dataclass
+class QueuePage:
+    rows: list[Registration]
+    next_cursor: str | None
+
+
+def queue_page(f: QueueFilters, limit: int = PAGE_SIZE) -> QueuePage:
+    """One page of the queue, after ``f.after``; keyset on (sort key, id)."""
+    key, row_id = _sort_columns(f.sort)
+    descending = f.sort == "newest"
+    query = filtered(f)
+    position = decode_cursor(f.after, f.sort) if f.after else None
+    if position is not None:
+        after = tuple_(key, row_id) < position if descending else tuple_(key, row_id) > position
+        query = query.where(after)
+    order = (key.desc(), row_id.desc()) if descending else (key.asc(), row_id.asc())
+    rows = list(db.session.scalars(query.order_by(*order).limit(limit + 1)))
+    more = len(rows) > limit
+    rows = rows[:limit]
+    return QueuePage(rows, encode_cursor(rows[-1], f.sort) if more and rows else None)
+
+
+def status_counts() -> dict[str, int]:
+    return dict(
+        db.session.execute(
+            select(Registration.status, func.count()).group_by(Registration.status)
+        ).all()
+    )
