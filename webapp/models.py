@@ -341,6 +341,7 @@ class AuditEvent(db.Model):
     """Who did what, when. Details never hold personal data (no NIK, phone or heir)."""
 
     __tablename__ = "audit_events"
+    __table_args__ = (Index("ix_audit_events_at_id", "at", "id"),)  # the audit log's keyset
 
     id: Mapped[int] = mapped_column(primary_key=True)
     at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow, index=True)

@@ -27,6 +27,7 @@ def upgrade():
 
     # ### end Alembic commands ###
     op.execute("UPDATE registrations SET name_key = lower(trim(full_name))")
+    op.create_index('ix_audit_events_at_id', 'audit_events', ['at', 'id'], unique=False)
     with op.batch_alter_table('registration_events', schema=None) as batch_op:
         batch_op.drop_constraint(op.f('ck_registration_events_kind'), type_='check')
         batch_op.create_check_constraint(
@@ -35,6 +36,7 @@ def upgrade():
 
 
 def downgrade():
+    op.drop_index('ix_audit_events_at_id', table_name='audit_events')
     op.execute("DELETE FROM registration_events WHERE kind = 'note'")
     with op.batch_alter_table('registration_events', schema=None) as batch_op:
         batch_op.drop_constraint(op.f('ck_registration_events_kind'), type_='check')

@@ -1,0 +1,410 @@
+"""Admin rules: what an admin may type and change, checked without Flask or the database.
+
+Each ``check_*`` function takes what was typed (strings, as a form sends them) and the
+facts it needs (known codes, current values), and returns the cleaned values with the
+problems per field; an empty problem dict means the change may be made. Messages are
+lazy translations, shown next to the field they are about.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Collection, Mapping
+from dataclasses import dataclass
+from datetime import UTC, date, datetime, time, timedelta, tzinfo
+from typing import Protocol
+
+from flask_babel import lazy_gettext as _l
+
+Errors = dict[str, list[str]]
+
+REQUIRED = _l("Wajib diisi.")
+WHOLE_NUMBER = _l("Isi dengan bilangan bulat 0 atau lebih, tanpa koma, mis. 1000000.")
+DATE_FORMAT = _l("Tanggal tidak valid; tulis HH-BB-TTTT, mis. 06-11-2026.")
+
+# Big enough for any rupiah amount the programme sees, small enough for a BIGINT.
+MAX_WHOLE_NUMBER = 10**15
+BASIS_POINTS_WHOLE = 10_000  # 100%
+FULL_NAME_MAX = 100
+DRIVE_NAME_MAX = 150
+DRIVE_PLACE_MAX = 200
+FIRST_TARGET_YEAR = 2020
+LAST_TARGET_YEAR = 2100
+
+# ASCII digits only: Python's \d also matches the digits of other scripts.
+_DIGITS = re.compile(r"[0-9]+")
+# 1.000.000 or 1 000 000: Indonesian thousands separators.
+_GROUPED = re.compile(r"[0-9]{1,3}([. ][0-9]{3})+")
+_RUPIAH_PREFIX = re.compile(r"^rp\.?\s*", re.IGNORECASE)
+_ISO_DATE = re.compile(r"[0-9]{4}-[0-9]{2}-[0-9]{2}")
+_UI_DATE = re.compile(r"([0-9]{1,2})[-/.]([0-9]{1,2})[-/.]([0-9]{4})")
+
+
+# ---------------------------------------------------------------------------
+# Numbers and dates as typed
+
+
+def parse_whole_number(text: str | None) -> int | None:
+    """'1000000', '1.000.000', 'Rp1.000.000' -> 1000000; None for anything else.
+
+    Negative numbers, decimals and numbers too large to store are refused.
+    """
+    text = _RUPIAH_PREFIX.sub("", (text or "").strip())
+    if _GROUPED.fullmatch(text):
+        text = text.replace(".", "").replace(" ", "")
+    if not _DIGITS.fullmatch(text):
+        return None
+    value = int(text)
+    return value if value <= MAX_WHOLE_NUMBER else None
+
+
+def parse_date(text: str | None) -> date | None:
+    """'2026-11-06' (what a date input sends) or '06-11-2026' (how the UI writes dates)."""
+    text = (text or "").strip()
+    try:
+        if _ISO_DATE.fullmatch(text):
+            return date.fromisoformat(text)
+        if match := _UI_DATE.fullmatch(text):
+            day, month, year = (int(part) for part in match.groups())
+            return date(year, month, day)
+    except ValueError:
+        return None
+    return None
+
+
+def _add(errors: Errors, field: str, message: str) -> None:
+    errors.setdefault(field, []).append(message)
+
+
+# ---------------------------------------------------------------------------
+# Contributions
+
+
+class ContributionSettings(Protocol):
+    jkk_rate_bp: int
+    jkk_income_floor: int
+    jkm_monthly: int
+
+
+def monthly_contribution(settings: ContributionSettings, income: int) -> int:
+    """What the city pays each month for one worker declaring ``income`` rupiah.
+
+    JKK is ``jkk_rate_bp`` basis points of the income, but never of less than the
+    floor; JKM is a flat amount. Whole rupiah, half a rupiah rounded up.
+    """
+    base = max(income, settings.jkk_income_floor)
+    jkk = (base * settings.jkk_rate_bp + BASIS_POINTS_WHOLE // 2) // BASIS_POINTS_WHOLE
+    return jkk + settings.jkm_monthly
+
+
+# ---------------------------------------------------------------------------
+# Programme settings and targets
+
+
+def check_settings(
+    typed: Mapping[str, str], keys: Collection[str]
+) -> tuple[dict[str, int], Errors]:
+    """The new value of each setting in ``keys`` from what was typed, and the problems.
+
+    Every value is a whole number of at least 0; the age bounds must leave a range
+    (min_age < max_age) and the JKK rate is at most 10000 basis points (100%).
+    """
+    values: dict[str, int] = {}
+    errors: Errors = {}
+    for key in keys:
+        raw = (typed.get(key) or "").strip()
+        if not raw:
+            _add(errors, key, str(REQUIRED))
+        elif (value := parse_whole_number(raw)) is None:
+            _add(errors, key, str(WHOLE_NUMBER))
+        else:
+            values[key] = value
+    if "jkk_rate_bp" in values and values["jkk_rate_bp"] > BASIS_POINTS_WHOLE:
+        _add(
+            errors, "jkk_rate_bp", str(_l("Tarif JKK paling besar 10000 basis poin (100 persen)."))
+        )
+    if "min_age" in values and "max_age" in values and values["min_age"] >= values["max_age"]:
+        _add(errors, "max_age", str(_l("Usia tertinggi harus lebih besar dari usia terendah.")))
+    return values, errors
+
+
+def changed_values(old: Mapping[str, int], new: Mapping[str, int]) -> dict[str, tuple[int, int]]:
+    """key -> (old, new) for each value that differs, in key order."""
+    return {key: (old[key], new[key]) for key in sorted(new) if key in old and old[key] != new[key]}
+
+
+def check_target_workers(typed: Mapping[str, str]) -> tuple[dict[str, int], Errors]:
+    """The workers count for each target field typed (e.g. ``target-3``), whole and >= 0."""
+    values: dict[str, int] = {}
+    errors: Errors = {}
+    for field, raw in typed.items():
+        value = parse_whole_number(raw)
+        if value is None:
+            _add(errors, field, str(WHOLE_NUMBER) if raw.strip() else str(REQUIRED))
+        else:
+            values[field] = value
+    return values, errors
+
+
+@dataclass(frozen=True)
+class NewTarget:
+    year: int
+    funding_source_code: str
+    workers: int
+
+
+def check_new_target(
+    typed: Mapping[str, str],
+    *,
+    funding_sources: Collection[str],
+    existing: Collection[tuple[int, str]],
+) -> tuple[NewTarget | None, Errors]:
+    """A yearly target for a funding source that has none for that year yet."""
+    errors: Errors = {}
+    year_text = (typed.get("year") or "").strip()
+    year = int(year_text) if _DIGITS.fullmatch(year_text) else None
+    if not year_text:
+        _add(errors, "year", str(REQUIRED))
+    elif year is None or not FIRST_TARGET_YEAR <= year <= LAST_TARGET_YEAR:
+        _add(
+            errors,
+            "year",
+            str(
+                _l(
+                    "Tahun harus antara %(first)d dan %(last)d.",
+                    first=FIRST_TARGET_YEAR,
+                    last=LAST_TARGET_YEAR,
+                )
+            ),
+        )
+    source = (typed.get("funding_source_code") or "").strip()
+    if not source:
+        _add(errors, "funding_source_code", str(REQUIRED))
+    elif source not in funding_sources:
+        _add(errors, "funding_source_code", str(_l("Pilih sumber dana dari daftar.")))
+    workers_text = (typed.get("workers") or "").strip()
+    workers = parse_whole_number(workers_text)
+    if not workers_text:
+        _add(errors, "workers", str(REQUIRED))
+    elif workers is None:
+        _add(errors, "workers", str(WHOLE_NUMBER))
+    if not errors and (year, source) in existing:
+        _add(
+            errors,
+            "year",
+            str(
+                _l(
+                    "Target %(year)d untuk %(source)s sudah ada; ubah angkanya di tabel target.",
+                    year=year,
+                    source=source,
+                )
+            ),
+        )
+    if errors or year is None or workers is None:
+        return None, errors
+    return NewTarget(year, source, workers), errors
+
+
+# ---------------------------------------------------------------------------
+# Outreach drives
+
+
+@dataclass(frozen=True)
+class NewDrive:
+    name: str
+    place: str
+    kelurahan_code: str
+    funding_source_code: str | None
+    starts_on: date
+    ends_on: date
+
+
+def _clean_text(value: str | None) -> str:
+    return " ".join((value or "").split())
+
+
+def check_new_drive(
+    typed: Mapping[str, str],
+    *,
+    kelurahan_codes: Collection[str],
+    funding_sources: Collection[str],
+) -> tuple[NewDrive | None, Errors]:
+    """An outreach drive: a name, a place in a Kota Semarang kelurahan, and its dates.
+
+    The funding source is optional; the end date may not come before the start date.
+    """
+    errors: Errors = {}
+    name = _clean_text(typed.get("name"))
+    if not name:
+        _add(errors, "name", str(REQUIRED))
+    elif len(name) > DRIVE_NAME_MAX:
+        _add(errors, "name", str(_l("Paling banyak %(n)d karakter.", n=DRIVE_NAME_MAX)))
+    place = _clean_text(typed.get("place"))
+    if not place:
+        _add(errors, "place", str(REQUIRED))
+    elif len(place) > DRIVE_PLACE_MAX:
+        _add(errors, "place", str(_l("Paling banyak %(n)d karakter.", n=DRIVE_PLACE_MAX)))
+    kelurahan = (typed.get("kelurahan_code") or "").strip()
+    if not kelurahan:
+        _add(errors, "kelurahan_code", str(REQUIRED))
+    elif kelurahan not in kelurahan_codes:
+        _add(errors, "kelurahan_code", str(_l("Pilih kelurahan di Kota Semarang dari daftar.")))
+    source = (typed.get("funding_source_code") or "").strip() or None
+    if source is not None and source not in funding_sources:
+        _add(errors, "funding_source_code", str(_l("Pilih sumber dana dari daftar.")))
+    dates: dict[str, date] = {}
+    for field in ("starts_on", "ends_on"):
+        raw = (typed.get(field) or "").strip()
+        if not raw:
+            _add(errors, field, str(REQUIRED))
+        elif (parsed := parse_date(raw)) is None:
+            _add(errors, field, str(DATE_FORMAT))
+        else:
+            dates[field] = parsed
+    if len(dates) == 2 and dates["ends_on"] < dates["starts_on"]:
+        _add(errors, "ends_on", str(_l("Tanggal selesai tidak boleh sebelum tanggal mulai.")))
+    if errors:
+        return None, errors
+    return NewDrive(name, place, kelurahan, source, dates["starts_on"], dates["ends_on"]), errors
+
+
+# ---------------------------------------------------------------------------
+# Accounts
+
+
+@dataclass(frozen=True)
+class NewUser:
+    username: str
+    full_name: str
+    role: str
+
+
+def check_new_user(typed: Mapping[str, str], *, roles: Collection[str]) -> tuple[NewUser, Errors]:
+    """What can be told about a new account before asking the database.
+
+    The username's characters and whether it is taken are checked by ``create_user``.
+    """
+    errors: Errors = {}
+    username = (typed.get("username") or "").strip()
+    if not username:
+        _add(errors, "username", str(REQUIRED))
+    full_name = _clean_text(typed.get("full_name"))
+    if not full_name:
+        _add(errors, "full_name", str(REQUIRED))
+    elif len(full_name) > FULL_NAME_MAX:
+        _add(errors, "full_name", str(_l("Paling banyak %(n)d karakter.", n=FULL_NAME_MAX)))
+    role = (typed.get("role") or "").strip()
+    if role not in roles:
+        _add(errors, "role", str(_l("Pilih peran dari daftar.")))
+    return NewUser(username, full_name, role), errors
+
+
+def deactivation_problem(*, actor_id: int, user_id: int) -> str | None:
+    """Why the actor may not deactivate this account, or None.
+
+    An admin cannot lock themself out (which also keeps at least one admin active).
+    """
+    if actor_id == user_id:
+        return str(_l("Anda tidak bisa menonaktifkan akun Anda sendiri."))
+    return None
+
+
+# ---------------------------------------------------------------------------
+# The audit log
+
+
+@dataclass(frozen=True)
+class AuditFilter:
+    action: str = ""  # exact, or a prefix when it ends with "." or "*"
+    actor: str = ""  # a username
+    date_from: date | None = None
+    date_to: date | None = None
+
+    @property
+    def action_prefix(self) -> str | None:
+        """'user.' -> 'user.', 'user*' -> 'user'; None for an exact action."""
+        if self.action.endswith("*"):
+            return self.action.rstrip("*")
+        if self.action.endswith("."):
+            return self.action
+        return None
+
+    def query_args(self) -> dict[str, str]:
+        """The filter as URL parameters (only those set), for links to further pages."""
+        args = {
+            "action": self.action,
+            "actor": self.actor,
+            "from": self.date_from.isoformat() if self.date_from else "",
+            "to": self.date_to.isoformat() if self.date_to else "",
+        }
+        return {key: value for key, value in args.items() if value}
+
+
+def check_audit_filter(typed: Mapping[str, str]) -> tuple[AuditFilter, Errors]:
+    """The audit log filter from the query string; a bad date is a problem, not ignored."""
+    errors: Errors = {}
+    dates: dict[str, date | None] = {}
+    for field in ("from", "to"):
+        raw = (typed.get(field) or "").strip()
+        dates[field] = parse_date(raw) if raw else None
+        if raw and dates[field] is None:
+            _add(errors, field, str(DATE_FORMAT))
+    if dates["from"] and dates["to"] and dates["to"] < dates["from"]:
+        _add(errors, "to", str(_l("Tanggal akhir tidak boleh sebelum tanggal awal.")))
+    found = AuditFilter(
+        action=(typed.get("action") or "").strip()[:64],
+        actor=(typed.get("actor") or "").strip()[:64],
+        date_from=dates["from"],
+        date_to=dates["to"],
+    )
+    return found, errors
+
+
+def day_bounds(
+    date_from: date | None, date_to: date | None, zone: tzinfo
+) -> tuple[datetime | None, datetime | None]:
+    """[start, end) in UTC covering whole days from ``date_from`` to ``date_to`` in ``zone``."""
+    start = datetime.combine(date_from, time(), zone).astimezone(UTC) if date_from else None
+    end = (
+        datetime.combine(date_to + timedelta(days=1), time(), zone).astimezone(UTC)
+        if date_to
+        else None
+    )
+    return start, end
+
+
+_EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
+_CURSOR = re.compile(r"([0-9]{1,20})-([0-9]{1,20})")
+
+
+def encode_cursor(at: datetime, event_id: int) -> str:
+    """The position after an event in the newest-first log: microseconds and id."""
+    micros = (at - _EPOCH) // timedelta(microseconds=1)
+    return f"{micros}-{event_id}"
+
+
+def decode_cursor(text: str) -> tuple[datetime, int] | None:
+    """(at, id) from ``encode_cursor``, or None if the text is not a cursor."""
+    match = _CURSOR.fullmatch(text.strip())
+    if not match:
+        return None
+    micros, event_id = (int(part) for part in match.groups())
+    try:
+        return _EPOCH + timedelta(microseconds=micros), event_id
+    except OverflowError:
+        return None
+
+
+def describe_details(details: Mapping[str, object] | None) -> list[tuple[str, str]]:
+    """An audit event's details as (key, value) text pairs, in key order."""
+    pairs = []
+    for key in sorted(details or {}):
+        value = (details or {})[key]
+        if isinstance(value, list | tuple):
+            text = ", ".join(str(item) for item in value)
+        elif value is None:
+            text = "—"
+        else:
+            text = str(value)
+        pairs.append((str(key), text))
+    return pairs
