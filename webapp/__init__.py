@@ -40,12 +40,12 @@ def create_app(
     login_manager.init_app(app)
     security.init_app(app)
 
-    from . import admin, auth, field, filters, health, labels, review, sync
+    from . import admin, auth, field, filters, health, labels, pwa, review, sync
     from .cli import register_commands
 
     filters.init_app(app)
     labels.init_app(app)
-    for blueprint in (auth.bp, field.bp, review.bp, admin.bp, health.bp, sync.bp):
+    for blueprint in (auth.bp, field.bp, review.bp, admin.bp, health.bp, sync.bp, pwa.bp):
         app.register_blueprint(blueprint)
     register_commands(app)
     _register_error_handlers(app)

@@ -229,6 +229,8 @@ class Registration(db.Model):
         CheckConstraint("monthly_income >= 0", name="income_not_negative"),
         Index("ix_registrations_status_received", "status", "received_at"),
         Index("ix_registrations_name_key_birth_date", "name_key", "birth_date"),
+        Index("ix_registrations_status_name_key", "status", "name_key"),
+        Index("ix_registrations_kecamatan_received", "kecamatan_code", "received_at"),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)
@@ -240,7 +242,7 @@ class Registration(db.Model):
     status: Mapped[str] = mapped_column(String(16), default=RegistrationStatus.SUBMITTED)
     # Optimistic lock: a change made from a stale page is refused, never silently applied.
     version: Mapped[int] = mapped_column(default=1, server_default="1")
-    duplicate_of_id: Mapped[int | None] = mapped_column(ForeignKey("registrations.id"))
+    duplicate_of_id: Mapped[int | None] = mapped_column(ForeignKey("registrations.id"), index=True)
     __mapper_args__ = {"version_id_col": version}
 
     nik: Mapped[str] = mapped_column(String(16), index=True)
@@ -252,6 +254,8 @@ class Registration(db.Model):
     phone: Mapped[str] = mapped_column(String(16))
     address: Mapped[str] = mapped_column(String(300))
     kelurahan_code: Mapped[str] = mapped_column(ForeignKey("regions.code"), index=True)
+    # The kelurahan's kecamatan (its code's first 8 characters), kept for fast filtering.
+    kecamatan_code: Mapped[str] = mapped_column(String(8), default="", server_default="")
     occupation: Mapped[str] = mapped_column(ForeignKey("occupations.code"))
     occupation_other: Mapped[str | None] = mapped_column(String(100))
     workplace: Mapped[str | None] = mapped_column(String(150))

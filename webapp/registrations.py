@@ -147,6 +147,7 @@ def registration_row(
     return {
         **{k: v for k, v in data.items() if k != "consent"},
         "name_key": name_key(data["full_name"]),
+        "kecamatan_code": data["kelurahan_code"][:8],
         "reference": reference,
         "client_id": client_id,
         "content_hash": content_hash,
@@ -172,8 +173,12 @@ def insert_registrations(rows: Iterable[dict[str, Any]]) -> dict[str, int]:
     if not rows:
         return {}
     flags = {row["client_id"]: row.pop("flags") for row in rows}
+    # render_nulls: rows with and without optional values share one statement.
     inserted = db.session.execute(
-        insert(Registration).returning(Registration.id, Registration.client_id), rows
+        insert(Registration)
+        .returning(Registration.id, Registration.client_id)
+        .execution_options(render_nulls=True),
+        rows,
     )
     ids = {client_id: id_ for id_, client_id in inserted}
     flag_rows = [
@@ -215,6 +220,7 @@ def apply_edit(
         if key != "consent":
             setattr(registration, key, value)
     registration.name_key = name_key(registration.full_name)
+    registration.kecamatan_code = registration.kelurahan_code[:8]
     registration.set_flags(flags)
     registration.content_hash = content_hash
     registration.form_version = form_version

@@ -10,6 +10,7 @@ from __future__ import annotations
 import os
 import re
 import secrets
+import signal
 import socket
 import sqlite3
 import subprocess
@@ -18,13 +19,18 @@ import time
 import urllib.error
 import urllib.request
 from collections.abc import Callable, Iterator
-from contextlib import closing
+from contextlib import closing, suppress
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
 import pytest
 from playwright.sync_api import BrowserContext, ConsoleMessage, Error, Page
+
+# Requests made by a service worker (a sync it runs on Background Sync, say) go through
+# the context's routes and request events too, as a page's do. Read when Playwright
+# starts, so it is set here, before the session's ``playwright`` fixture.
+os.environ.setdefault("PW_EXPERIMENTAL_SERVICE_WORKER_NETWORK_EVENTS", "1")
 
 REPO_ROOT = Path(__file__).resolve().parents[2]
 HEALTH_TIMEOUT_S = 15.0
@@ -51,22 +57,124 @@ def base_url() -> str | None:
 # --- the app under test ------------------------------------------------------------------
 
 
-@dataclass
 class LiveServer:
-    url: str
-    port: int
-    database_url: str
-    database_path: Path
-    log_path: Path
+    """The app under gunicorn on a fixed port, with a SQLite file that outlives the process.
+
+    ``kill()`` stops it hard (SIGKILL to gunicorn's whole process group, so no worker is
+    left serving), as a phone sees a server that dies at a harbour with one bar of signal:
+    the browser still believes it is online and no ``online`` event fires. ``start()``
+    brings it back on the same port with the same database.
+    """
+
+    def __init__(self, port: int, database_path: Path, log_path: Path, env: dict[str, str]):
+        self.port = port
+        self.url = f"http://127.0.0.1:{port}"
+        self.database_path = database_path
+        self.database_url = f"sqlite:///{database_path}"
+        self.log_path = log_path
+        self.env = env
+        self.starts = 0
+        self._proc: subprocess.Popen[bytes] | None = None
+
+    # -- the process -----------------------------------------------------------------
+
+    @property
+    def running(self) -> bool:
+        return self._proc is not None and self._proc.poll() is None
+
+    def start(self, timeout: float = HEALTH_TIMEOUT_S) -> None:
+        """Start gunicorn and wait until /healthz answers (from this very process)."""
+        if self.running:
+            raise RuntimeError(f"the server on {self.url} is already running")
+        self.starts += 1
+        with self.log_path.open("ab") as log_file:
+            log_file.write(f"--- start {self.starts} on port {self.port} ---\n".encode())
+            log_file.flush()
+            self._proc = subprocess.Popen(
+                [
+                    sys.executable,
+                    "-m",
+                    "gunicorn",
+                    "--bind",
+                    f"127.0.0.1:{self.port}",
+                    "--workers",
+                    "1",
+                    "--threads",
+                    "4",
+                    # Nothing is left in flight when a test ends; do not wait out keep-alives.
+                    "--graceful-timeout",
+                    "1",
+                    *_gunicorn_extra_args(),
+                    "webapp:create_app()",
+                ],
+                cwd=REPO_ROOT,
+                env=self.env,
+                stdout=log_file,
+                stderr=subprocess.STDOUT,
+                # Its own process group: kill() and stop() reach the worker too.
+                start_new_session=True,
+            )
+        deadline = time.monotonic() + timeout
+        while not _healthy(self.url):
+            if self._proc.poll() is not None or time.monotonic() > deadline:
+                code = self._proc.poll()
+                self._signal_group(signal.SIGKILL)
+                raise RuntimeError(
+                    f"the app did not answer /healthz on {self.url} "
+                    f"(exit code {code}):\n{self.log()}"
+                )
+            time.sleep(0.1)
+
+    def kill(self) -> None:
+        """SIGKILL, no goodbye: open connections are reset and the port refuses new ones."""
+        if self._proc is None:
+            return
+        self._signal_group(signal.SIGKILL)
+        self._proc.wait(timeout=10)
+        # Every process of the group is gone once nothing accepts connections any more.
+        deadline = time.monotonic() + 10
+        while _accepts_connections(self.port):
+            if time.monotonic() > deadline:
+                raise RuntimeError(f"port {self.port} still accepts connections after SIGKILL")
+            time.sleep(0.05)
+
+    def stop(self) -> None:
+        """Graceful stop (SIGTERM), then SIGKILL if it lingers; safe to call at any time."""
+        if self._proc is None:
+            return
+        if self._proc.poll() is None:
+            self._signal_group(signal.SIGTERM)
+            with suppress(subprocess.TimeoutExpired):
+                self._proc.wait(timeout=5)
+        # Orphaned workers too, whatever happened to the master.
+        self._signal_group(signal.SIGKILL)
+        with suppress(subprocess.TimeoutExpired):
+            self._proc.wait(timeout=5)
+
+    def _signal_group(self, sig: signal.Signals) -> None:
+        assert self._proc is not None
+        with suppress(ProcessLookupError, PermissionError):
+            os.killpg(self._proc.pid, sig)  # the group id is the leader's pid
+
+    # -- the database, read and written directly with sqlite3 (not through the app) ------
 
     def query(self, sql: str, params: tuple | dict = ()) -> list[tuple]:
-        """Rows from the test database, read directly with sqlite3 (not through the app)."""
-        with closing(sqlite3.connect(self.database_path)) as conn:
+        """Rows from the test database."""
+        with closing(sqlite3.connect(self.database_path, timeout=10)) as conn:
             return conn.execute(sql, params).fetchall()
 
     def scalar(self, sql: str, params: tuple | dict = ()) -> Any:
         rows = self.query(sql, params)
         return rows[0][0] if rows else None
+
+    def execute(self, sql: str, params: tuple | dict = ()) -> int:
+        """Write to the live database (the app reads it per request); returns the rowcount.
+
+        For what an admin would do behind the app's back, e.g. revoking a device.
+        """
+        with closing(sqlite3.connect(self.database_path, timeout=10)) as conn, conn:
+            # The inner ``conn`` commits, or rolls back on error.
+            return conn.execute(sql, params).rowcount
 
     def log(self) -> str:
         return self.log_path.read_text(errors="replace") if self.log_path.exists() else ""
@@ -76,6 +184,12 @@ def _free_port() -> int:
     with closing(socket.socket(socket.AF_INET, socket.SOCK_STREAM)) as sock:
         sock.bind(("127.0.0.1", 0))
         return sock.getsockname()[1]
+
+
+def _accepts_connections(port: int) -> bool:
+    with closing(socket.socket(socket.AF_INET, socket.SOCK_STREAM)) as sock:
+        sock.settimeout(0.5)
+        return sock.connect_ex(("127.0.0.1", port)) == 0
 
 
 def _flask(env: dict[str, str], *args: str) -> None:
@@ -120,14 +234,8 @@ def _app_env(database_url: str) -> dict[str, str]:
     }
 
 
-@pytest.fixture(scope="session")
-def seeded_database(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    """Migrated and seeded once, with the volunteer account; each test gets a copy.
-
-    The three ``flask`` commands take ~5 s together on this machine; running them once
-    keeps every test on its own database without paying that per test.
-    """
-    path = tmp_path_factory.mktemp("template") / "app.sqlite3"
+def make_template_database(path: Path) -> Path:
+    """Migrate and seed a SQLite database at ``path``, with the volunteer account."""
     env = _app_env(f"sqlite:///{path}")
     _flask(env, "db", "upgrade")
     _flask(env, "seed")
@@ -136,66 +244,98 @@ def seeded_database(tmp_path_factory: pytest.TempPathFactory) -> Path:
     return path
 
 
+@pytest.fixture(scope="session")
+def seeded_database(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """Migrated and seeded once, with the volunteer account; each test gets a copy.
+
+    The three ``flask`` commands take ~5 s together on this machine; running them once
+    keeps every test on its own database without paying that per test.
+    """
+    return make_template_database(tmp_path_factory.mktemp("template") / "app.sqlite3")
+
+
 def _copy_database(source: Path, target: Path) -> None:
     """A consistent copy even if the source is in WAL mode."""
     with closing(sqlite3.connect(source)) as src, closing(sqlite3.connect(target)) as dst:
         src.backup(dst)
 
 
+def start_live_server(directory: Path, template_database: Path) -> LiveServer:
+    """A copy of ``template_database`` in ``directory``, served by gunicorn on a free port.
+
+    The caller stops it (``server.stop()``); used by the fixture and by bench/ scripts.
+    """
+    db_path = directory / "app.sqlite3"
+    _copy_database(template_database, db_path)
+    server = LiveServer(
+        port=_free_port(),
+        database_path=db_path,
+        log_path=directory / "server.log",
+        env=_app_env(f"sqlite:///{db_path}"),
+    )
+    try:
+        server.start()
+    except BaseException:
+        server.stop()
+        raise
+    return server
+
+
 @pytest.fixture
 def live_server(tmp_path: Path, seeded_database: Path) -> Iterator[LiveServer]:
-    """Its own database (migrated, seeded, one volunteer) and gunicorn on a free port."""
-    db_path = tmp_path / "app.sqlite3"
-    database_url = f"sqlite:///{db_path}"
-    _copy_database(seeded_database, db_path)
-    env = _app_env(database_url)
+    """Its own database (migrated, seeded, one volunteer) and gunicorn on a free port.
 
-    port = _free_port()
-    url = f"http://127.0.0.1:{port}"
-    log_path = tmp_path / "server.log"
-    with log_path.open("wb") as log_file:
-        proc = subprocess.Popen(
-            [
-                sys.executable,
-                "-m",
-                "gunicorn",
-                "--bind",
-                f"127.0.0.1:{port}",
-                "--workers",
-                "1",
-                "--threads",
-                "4",
-                # Nothing is left in flight when a test ends; do not wait out keep-alives.
-                "--graceful-timeout",
-                "1",
-                *_gunicorn_extra_args(),
-                "webapp:create_app()",
-            ],
-            cwd=REPO_ROOT,
-            env=env,
-            stdout=log_file,
-            stderr=subprocess.STDOUT,
-        )
-    server = LiveServer(url, port, database_url, db_path, log_path)
+    The test may ``kill()`` and ``start()`` it again (same port, same database); teardown
+    stops whatever is left running.
+    """
+    server = start_live_server(tmp_path, seeded_database)
     try:
-        deadline = time.monotonic() + HEALTH_TIMEOUT_S
-        while not _healthy(url):
-            if proc.poll() is not None or time.monotonic() > deadline:
-                raise RuntimeError(
-                    f"the app did not answer /healthz on {url} "
-                    f"(exit code {proc.poll()}):\n{server.log()}"
-                )
-            time.sleep(0.1)
         yield server
     finally:
-        proc.terminate()
-        try:
-            proc.wait(timeout=5)
-        except subprocess.TimeoutExpired:
-            proc.kill()
-            proc.wait(timeout=5)
+        server.stop()
         # Shown by pytest only when the test failed.
-        print(f"--- server log ({log_path}) ---\n{server.log()}")
+        print(f"--- server log ({server.log_path}) ---\n{server.log()}")
+
+
+# --- waiting without blocking the browser -------------------------------------------------
+
+
+def wait_until(
+    page: Page,
+    condition: Callable[[], Any],
+    *,
+    timeout: float = 10.0,
+    interval: float = 0.1,
+    message: str = "",
+    describe: Callable[[], Any] | None = None,
+) -> Any:
+    """Call ``condition`` until it returns something truthy; return that value.
+
+    Waits with ``page.wait_for_timeout`` so Playwright keeps delivering events (never
+    ``time.sleep``), and works for conditions ``page.wait_for_function`` cannot express:
+    an async page function (``page.evaluate`` awaits it, ``wait_for_function`` does not)
+    or the server's database. On timeout the AssertionError holds the last value, or
+    what ``describe()`` returns then (e.g. the state on both sides).
+    """
+    deadline = time.monotonic() + timeout
+    while True:
+        value = condition()
+        if value:
+            return value
+        if time.monotonic() >= deadline:
+            what = message or getattr(condition, "__name__", repr(condition))
+            state = describe() if describe is not None else value
+            raise AssertionError(f"timed out after {timeout:g} s waiting for {what}; {state!r}")
+        page.wait_for_timeout(interval * 1000)
+
+
+@pytest.fixture
+def poll() -> Callable[..., Any]:
+    """``poll(page, condition, timeout=..., interval=..., message=..., describe=...)``.
+
+    See :func:`wait_until`.
+    """
+    return wait_until
 
 
 # --- logging in --------------------------------------------------------------------------

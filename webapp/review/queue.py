@@ -115,11 +115,7 @@ def filtered(f: QueueFilters) -> Select:
     if f.occupation:
         query = query.where(Registration.occupation == f.occupation)
     if f.kecamatan:
-        # Kelurahan codes start with their kecamatan's: a range on the indexed column.
-        query = query.where(
-            Registration.kelurahan_code > f.kecamatan + ".",
-            Registration.kelurahan_code < f.kecamatan + ".z",
-        )
+        query = query.where(Registration.kecamatan_code == f.kecamatan)
     if f.received_from:
         query = query.where(Registration.received_at >= _start_of(f.received_from))
     if f.received_to:

@@ -14,7 +14,7 @@ from sqlalchemy.orm.exc import StaleDataError
 from ..audit import record_event
 from ..clock import today_in_semarang
 from ..extensions import db
-from ..htmx import render
+from ..htmx import is_fragment_request, render
 from ..models import (
     Device,
     Drive,
@@ -71,12 +71,14 @@ def _filter_choices() -> dict[str, Any]:
 @role_required(Role.COORDINATOR)
 def queue():
     filters = parse_filters(request.args)
-    page = queue_page(filters)
+    results = queue_page(filters)
+    if is_fragment_request():  # the results alone: no counts or filter lists to compute
+        return render("review/queue.html", "review/_results.html", filters=filters, results=results)
     return render(
         "review/queue.html",
         "review/_results.html",
         filters=filters,
-        results=page,
+        results=results,
         counts=status_counts(),
         statuses=list(RegistrationStatus),
         **_filter_choices(),
