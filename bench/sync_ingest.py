@@ -62,7 +62,8 @@ def make_payloads(count: int, rng: random.Random) -> list[dict]:
                 "address": f"Jl. Contoh No. {n} RT 01/RW 02",
                 "kelurahan_code": rng.choice(kelurahan),
                 "occupation": rng.choice(OCCUPATIONS),
-                "workplace": "Pasar Johar",
+                # Optional fields left empty now and then, as in the field.
+                "workplace": "Pasar Johar" if rng.random() < 0.8 else "",
                 "monthly_income": str(rng.randrange(800_000, 3_000_000)),
                 "heir_name": "Ahli Waris Uji",
                 "heir_relationship": "anak",
@@ -70,6 +71,8 @@ def make_payloads(count: int, rng: random.Random) -> list[dict]:
                 "consent": "yes",
             }
         )
+        if rng.random() < 0.05:
+            payloads[-1].update(occupation="lainnya", occupation_other="Tukang tambal ban")
     return payloads
 
 
@@ -140,7 +143,10 @@ def raw_insert(app, payloads: list[dict], batch: int) -> float:
                 "received_at": now,
                 "updated_at": now,
                 "consent_at": now,
-                "occupation_other": None,
+                "workplace": p["workplace"] or None,
+                "occupation_other": p.get("occupation_other"),
+                "name_key": p["full_name"].lower(),
+                "kecamatan_code": p["kelurahan_code"][:8],
                 "drive_id": None,
                 "content_hash": None,
                 "device_id": None,

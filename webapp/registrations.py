@@ -38,8 +38,9 @@ EDITABLE_STATUSES = (RegistrationStatus.SUBMITTED, RegistrationStatus.NEEDS_FIX)
 
 
 def new_reference() -> str:
-    """A short reference the worker can keep, e.g. 'PS-K7M4-9QXA'."""
-    chars = "".join(secrets.choice(REFERENCE_ALPHABET) for _ in range(8))
+    """A short reference the worker can keep, e.g. 'PS-K7M4-9QXA' (40 random bits)."""
+    bits = int.from_bytes(secrets.token_bytes(5))
+    chars = "".join(REFERENCE_ALPHABET[(bits >> (5 * i)) & 31] for i in range(8))
     return f"{REFERENCE_PREFIX}-{chars[:4]}-{chars[4:]}"
 
 
