@@ -126,6 +126,17 @@ def drained(page: Page, live_server, nik_list: list[str]) -> Callable[[], bool]:
     return check
 
 
+def wait_until_drained(poll, page: Page, live_server, nik_list: list[str]) -> None:
+    """Wait, without touching the page, until the retry timer has sent everything."""
+    poll(
+        page,
+        drained(page, live_server, nik_list),
+        timeout=RETRY_WAIT_S,
+        interval=0.25,
+        describe=lambda: describe_state(page, live_server, nik_list),
+    )
+
+
 def describe_state(page: Page, live_server, nik_list: list[str]) -> dict[str, Any]:
     """Both sides at a glance, for a failure message."""
     try:
@@ -197,13 +208,7 @@ def test_dead_server_then_the_retry_timer_drains_the_queue(
 
     # Back on the same port. No navigation, no click, no `online` event: only a timer.
     live_server.start()
-    poll(
-        page,
-        drained(page, live_server, wanted),
-        timeout=RETRY_WAIT_S,
-        interval=0.25,
-        describe=lambda: describe_state(page, live_server, wanted),
-    )
+    wait_until_drained(poll, page, live_server, wanted)
     assert_exactly_once(live_server, wanted)
     expect(page.locator("[data-count=waiting]")).to_have_text("0")
     expect(page.locator("[data-count=sent]")).to_have_text("3")
@@ -302,13 +307,7 @@ def test_lost_response_is_resent_and_stored_once(
     expect(page.locator("[data-count=waiting]")).to_have_text("3")
 
     # No user action from here: the retry timer resends the batch.
-    poll(
-        page,
-        drained(page, live_server, wanted),
-        timeout=RETRY_WAIT_S,
-        interval=0.25,
-        describe=lambda: describe_state(page, live_server, wanted),
-    )
+    wait_until_drained(poll, page, live_server, wanted)
     assert_exactly_once(live_server, wanted)
     expect(page.locator("[data-count=sent]")).to_have_text("3")
 
@@ -341,13 +340,7 @@ def test_server_dies_right_after_committing_a_batch(
     page.evaluate("window.__onlineEvents = 0; addEventListener('online', () => __onlineEvents++)")
 
     live_server.start()
-    poll(
-        page,
-        drained(page, live_server, wanted),
-        timeout=RETRY_WAIT_S,
-        interval=0.25,
-        describe=lambda: describe_state(page, live_server, wanted),
-    )
+    wait_until_drained(poll, page, live_server, wanted)
     assert_exactly_once(live_server, wanted)
     assert page.evaluate("window.__onlineEvents") == 0
     lose.assert_resends_were_recognised()
@@ -397,13 +390,7 @@ def test_transient_server_errors_are_retried_with_backoff(
     expect(server_ref).to_have_text(reference)
 
     page.goto(live_server.url + "/app")
-    poll(
-        page,
-        drained(page, live_server, wanted),
-        timeout=RETRY_WAIT_S,
-        interval=0.25,
-        describe=lambda: describe_state(page, live_server, wanted),
-    )
+    wait_until_drained(poll, page, live_server, wanted)
     assert fail.failed == 2
     assert_exactly_once(live_server, wanted)
     expect(page.locator("[data-count=needs_fix]")).to_have_text("0")
@@ -473,13 +460,7 @@ def test_refused_token_keeps_the_queue_until_the_volunteer_logs_in_again(
         )
         == 1
     )
-    poll(
-        page,
-        drained(page, live_server, wanted),
-        timeout=RETRY_WAIT_S,
-        interval=0.25,
-        describe=lambda: describe_state(page, live_server, wanted),
-    )
+    wait_until_drained(poll, page, live_server, wanted)
     assert_exactly_once(live_server, wanted)
     expect(page.locator("[data-auth-needed]")).to_be_hidden()
     new_device = live_server.scalar("SELECT max(id) FROM devices")
