@@ -63,6 +63,7 @@ NAME_DIGITS_MESSAGE = _l("Nama tidak boleh berisi angka.")
 
 _PHONE_SEPARATORS = re.compile(r"[\s\-().]")
 _MOBILE_NATIONAL = re.compile(r"8\d{8,11}")
+_ISO_DATE = re.compile(r"\d{4}-\d{2}-\d{2}")
 _RUPIAH_DECORATION = re.compile(r"^rp\.?|[\s.,]|,-$", re.IGNORECASE)
 
 
@@ -119,6 +120,18 @@ class MobilePhoneField(fields.String):
         return phone
 
 
+class IsoDateField(fields.Field):
+    """YYYY-MM-DD only, as the form's date input and the sync payload send it."""
+
+    def _deserialize(self, value, attr, data, **kwargs) -> date:
+        if not isinstance(value, str) or not _ISO_DATE.fullmatch(value):
+            raise self.make_error("invalid")
+        try:
+            return date.fromisoformat(value)
+        except ValueError as err:
+            raise self.make_error("invalid") from err
+
+
 class RupiahField(fields.Field):
     """Whole Rupiah, typed as '1500000', '1.500.000', 'Rp 1.500.000' or sent as a number."""
 
@@ -171,14 +184,12 @@ class RegistrationSchema(Schema):
         error_messages={"required": REQUIRED, "null": REQUIRED, "invalid": NIK_MESSAGES["digits"]},
     )
     full_name = _person_name()
-    birth_date = fields.Date(
+    birth_date = IsoDateField(
         required=True,
-        format="%Y-%m-%d",
         error_messages={
             "required": REQUIRED,
             "null": REQUIRED,
             "invalid": _l("Tanggal lahir tidak valid."),
-            "format": _l("Tanggal lahir tidak valid."),
         },
     )
     sex = _choice(["L", "P"], _l("Pilih laki-laki (L) atau perempuan (P)."))
