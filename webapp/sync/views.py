@@ -30,12 +30,14 @@ def api_error(status: int, code: str, message: str, **headers: str):
 
 
 def read_json(*, max_bytes: int) -> Any:
-    """The request's JSON body, or a JSON error response for 400/413."""
+    """The request's JSON body, or None when it is not JSON.
+
+    A body over ``max_bytes`` raises RequestEntityTooLarge (not a BadRequest), which
+    the blueprint answers with a JSON 413.
+    """
     request.max_content_length = max_bytes
     try:
         return request.get_json(force=True, silent=False)
-    except RequestEntityTooLarge:
-        raise
     except BadRequest:
         return None
 
