@@ -39,7 +39,7 @@ def home():
     return render_template("field/home.html", counts=counts, recent=recent)
 
 
-def _render_form(values, errors, status: int = 200, notice: str | None = None):
+def _render_form(values, errors, status: int = 200, notice: str | None = None, choices=None):
     # Each form carries its own id, so that sending it twice stores it once.
     client_id = parse_client_id(values.get("client_id")) or str(uuid.uuid4())
     return render(
@@ -50,7 +50,7 @@ def _render_form(values, errors, status: int = 200, notice: str | None = None):
         errors=errors,
         notice=notice,
         client_id=client_id,
-        choices=load_form_choices(),
+        choices=choices or load_form_choices(),
         relationships=HEIR_RELATIONSHIPS,
     )
 
@@ -72,9 +72,10 @@ def register():
     if already is not None:  # a second tap, or a resend after a lost response
         return _to_receipt(already.reference)
     today = today_in_semarang()
-    data, errors = validate_registration(request.form, choices=load_form_choices(), today=today)
+    choices = load_form_choices()
+    data, errors = validate_registration(request.form, choices=choices, today=today)
     if errors:
-        return _render_form(request.form, errors, status=422)
+        return _render_form(request.form, errors, status=422, choices=choices)
     reference = store_registration(
         data,
         collected_by=current_user,
