@@ -40,12 +40,25 @@ def create_app(
     login_manager.init_app(app)
     security.init_app(app)
 
-    from . import admin, auth, field, filters, health, labels, pwa, review, sync
+    from . import (
+        admin,
+        auth,
+        dashboard,
+        enrollment,
+        field,
+        filters,
+        health,
+        labels,
+        pwa,
+        review,
+        sync,
+    )
     from .cli import register_commands
 
     filters.init_app(app)
     labels.init_app(app)
-    for blueprint in (auth.bp, field.bp, review.bp, admin.bp, health.bp, sync.bp, pwa.bp):
+    blueprints = (auth, field, review, enrollment, dashboard, admin, health, sync, pwa)
+    for blueprint in (module.bp for module in blueprints):
         app.register_blueprint(blueprint)
     register_commands(app)
     _register_error_handlers(app)

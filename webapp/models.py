@@ -63,6 +63,20 @@ class RegistrationStatus(enum.StrEnum):
     ENROLLED = "enrolled"
 
 
+# Statuses that hold a place in a funding source's yearly quota.
+ALLOCATED_STATUSES = (
+    RegistrationStatus.APPROVED,
+    RegistrationStatus.EXPORTED,
+    RegistrationStatus.ENROLLED,
+)
+
+
+class BatchStatus(enum.StrEnum):
+    READY = "ready"  # made and downloadable; may still be cancelled
+    SENT = "sent"  # handed to BPJS Ketenagakerjaan; KPJ numbers are awaited
+    CANCELLED = "cancelled"  # never sent; its registrations went back to approved
+
+
 class Flag(enum.StrEnum):
     POSSIBLE_DUPLICATE = "possible_duplicate"
     NIK_OUTSIDE_SEMARANG = "nik_outside_semarang"
@@ -231,6 +245,7 @@ class Registration(db.Model):
         Index("ix_registrations_name_key_birth_date", "name_key", "birth_date"),
         Index("ix_registrations_status_name_key", "status", "name_key"),
         Index("ix_registrations_kecamatan_received", "kecamatan_code", "received_at"),
+        Index("ix_registrations_funding", "funding_year", "funding_source_code", "status"),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)
@@ -266,6 +281,15 @@ class Registration(db.Model):
     consent_at: Mapped[datetime] = mapped_column(UTCDateTime)
     drive_id: Mapped[int | None] = mapped_column(ForeignKey("drives.id"), index=True)
 
+    # Enrollment: who pays (within that source's quota for the year), the batch sent to
+    # BPJS Ketenagakerjaan, and the membership number (KPJ) that came back.
+    funding_source_code: Mapped[str | None] = mapped_column(ForeignKey("funding_sources.code"))
+    funding_year: Mapped[int | None]
+    batch_id: Mapped[int | None] = mapped_column(ForeignKey("enrollment_batches.id"), index=True)
+    kpj_number: Mapped[str | None] = mapped_column(String(20), unique=True)
+    coverage_starts_on: Mapped[date | None] = mapped_column(Date)
+    enrolled_at: Mapped[datetime | None] = mapped_column(UTCDateTime, index=True)
+
     collected_by_id: Mapped[int] = mapped_column(ForeignKey("users.id"), index=True)
     device_id: Mapped[int | None] = mapped_column(ForeignKey("devices.id"), index=True)
     captured_at: Mapped[datetime] = mapped_column(UTCDateTime)
@@ -276,6 +300,8 @@ class Registration(db.Model):
     kelurahan: Mapped[Region] = relationship()
     drive: Mapped[Drive | None] = relationship()
     device: Mapped[Device | None] = relationship()
+    funding_source: Mapped[FundingSource | None] = relationship()
+    batch: Mapped[EnrollmentBatch | None] = relationship()
     events: Mapped[list[RegistrationEvent]] = relationship(
         back_populates="registration", cascade="all, delete-orphan", order_by="RegistrationEvent.id"
     )
@@ -292,6 +318,43 @@ class Registration(db.Model):
         self.flag_rows = [f for f in self.flag_rows if f.flag in keep]
         have = {f.flag for f in self.flag_rows}
         self.flag_rows.extend(RegistrationFlag(flag=f) for f in sorted(keep - have))
+
+
+class EnrollmentBatch(db.Model):
+    """Approved registrations of one funding source, exported together for BPJS enrollment."""
+
+    __tablename__ = "enrollment_batches"
+    __table_args__ = (
+        CheckConstraint(_enum_check("status", BatchStatus), name="status"),
+        CheckConstraint("period_end >= period_start", name="period"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    funding_source_code: Mapped[str] = mapped_column(ForeignKey("funding_sources.code"))
+    year: Mapped[int]
+    # The months of cover the programme pays for (first day to last day).
+    period_start: Mapped[date] = mapped_column(Date)
+    period_end: Mapped[date] = mapped_column(Date)
+    status: Mapped[str] = mapped_column(String(16), default=BatchStatus.READY)
+    row_count: Mapped[int] = mapped_column(default=0)
+    # The filters it was made with, as shown to coordinators (codes and ids, no personal data).
+    filters: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
+    created_by_id: Mapped[int] = mapped_column(ForeignKey("users.id"))
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    sent_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    sent_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
+    cancelled_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    cancelled_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
+    cancel_reason: Mapped[str | None] = mapped_column(Text)
+
+    funding_source: Mapped[FundingSource] = relationship()
+    created_by: Mapped[User] = relationship(foreign_keys=[created_by_id])
+    sent_by: Mapped[User | None] = relationship(foreign_keys=[sent_by_id])
+    cancelled_by: Mapped[User | None] = relationship(foreign_keys=[cancelled_by_id])
+
+    @property
+    def label(self) -> str:
+        return f"B-{self.year}-{self.id:04d}"
 
 
 class RegistrationFlag(db.Model):

@@ -1,0 +1,1 @@
+"""KPJ import pages (placeholder until built)."""
