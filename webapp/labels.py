@@ -6,7 +6,7 @@ from flask import Flask
 from flask_babel import get_locale
 from flask_babel import lazy_gettext as _l
 
-from .models import Flag, RegistrationEventKind, RegistrationStatus, Role
+from .models import BatchStatus, Flag, RegistrationEventKind, RegistrationStatus, Role
 from .reference import HEIR_RELATIONSHIPS, OCCUPATIONS, wilayah_rows
 
 STATUS_LABELS = {
@@ -53,6 +53,27 @@ EVENT_LABELS = {
     RegistrationEventKind.NOTE: _l("Catatan koordinator"),
 }
 
+BATCH_STATUS_LABELS = {
+    BatchStatus.READY: _l("Siap dikirim"),
+    BatchStatus.SENT: _l("Terkirim ke BPJS"),
+    BatchStatus.CANCELLED: _l("Dibatalkan"),
+}
+
+MONTH_NAMES = (
+    _l("Januari"),
+    _l("Februari"),
+    _l("Maret"),
+    _l("April"),
+    _l("Mei"),
+    _l("Juni"),
+    _l("Juli"),
+    _l("Agustus"),
+    _l("September"),
+    _l("Oktober"),
+    _l("November"),
+    _l("Desember"),
+)
+
 ROLE_LABELS = {
     Role.VOLUNTEER: _l("Relawan"),
     Role.COORDINATOR: _l("Koordinator"),
@@ -83,6 +104,8 @@ def init_app(app: Flask) -> None:
         status_labels=STATUS_LABELS,
         flag_labels=FLAG_LABELS,
         role_labels=ROLE_LABELS,
+        batch_status_labels=BATCH_STATUS_LABELS,
+        month_names=MONTH_NAMES,
         field_labels=FIELD_LABELS,
         event_labels=EVENT_LABELS,
         heir_relationships=HEIR_RELATIONSHIPS,

@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import re
 from datetime import UTC, date, datetime, timedelta
-from types import SimpleNamespace
 
 import pytest
 from flask.testing import FlaskClient
@@ -692,31 +691,6 @@ def test_admin_forms_without_a_csrf_token_are_refused(app, admin):
 
 # ---------------------------------------------------------------------------
 # The rules, on their own
-
-
-TODAY = SimpleNamespace(jkk_rate_bp=100, jkk_income_floor=1_000_000, jkm_monthly=6_800)
-
-
-@pytest.mark.parametrize(
-    ("income", "expected"),
-    [
-        (1_000_000, 16_800),  # at the floor: Rp10.000 JKK + Rp6.800 JKM
-        (500_000, 16_800),  # below the floor the floor counts
-        (0, 16_800),
-        (1_500_000, 21_800),
-        (2_345_678, 30_257),  # Rp23.456,78 JKK rounds to Rp23.457
-    ],
-)
-def test_monthly_contribution(income, expected):
-    assert rules.monthly_contribution(TODAY, income) == expected
-
-
-def test_monthly_contribution_follows_the_settings():
-    changed = SimpleNamespace(jkk_rate_bp=24, jkk_income_floor=2_000_000, jkm_monthly=7_000)
-    assert rules.monthly_contribution(changed, 1_000_000) == 4_800 + 7_000
-    no_jkk = SimpleNamespace(jkk_rate_bp=0, jkk_income_floor=1_000_000, jkm_monthly=6_800)
-    assert rules.monthly_contribution(no_jkk, 5_000_000) == 6_800
-    assert rules.monthly_contribution(changed, 1_000_021) == 4_800 + 7_000
 
 
 @pytest.mark.parametrize(

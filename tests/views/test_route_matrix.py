@@ -43,6 +43,20 @@ WHO = {
     ("/review/<int:registration_id>/duplicate", "POST"): "coordinator",
     ("/review/<int:registration_id>/not-duplicate", "POST"): "coordinator",
     ("/review/<int:registration_id>/nik", "POST"): "coordinator",
+    ("/enrollment", "GET"): "coordinator",
+    ("/enrollment/allocation", "GET"): "coordinator",
+    ("/enrollment/allocation", "POST"): "coordinator",
+    ("/enrollment/allocation/auto", "POST"): "coordinator",
+    ("/enrollment/registrations/<int:registration_id>/funding", "POST"): "coordinator",
+    ("/enrollment/batches/new", "GET"): "coordinator",
+    ("/enrollment/batches/new", "POST"): "coordinator",
+    ("/enrollment/batches/<int:batch_id>", "GET"): "coordinator",
+    ("/enrollment/batches/<int:batch_id>/export.<fmt>", "GET"): "coordinator",
+    ("/enrollment/batches/<int:batch_id>/sent", "POST"): "coordinator",
+    ("/enrollment/batches/<int:batch_id>/cancel", "POST"): "coordinator",
+    ("/enrollment/kpj", "GET"): "coordinator",
+    ("/enrollment/kpj", "POST"): "coordinator",
+    ("/dashboard", "GET"): "coordinator",
     ("/admin", "GET"): "admin",
     ("/admin/audit", "GET"): "admin",
     ("/admin/devices/<int:device_id>/revoke", "POST"): "admin",
@@ -81,6 +95,8 @@ def url_for_rule(rule: str) -> str:
         .replace("<int:device_id>", "999999")
         .replace("<int:drive_id>", "999999")
         .replace("<int:user_id>", "999999")
+        .replace("<int:batch_id>", "999999")
+        .replace("<fmt>", "csv")
         .replace("<reference>", "PS-0000-0000")
     )
 

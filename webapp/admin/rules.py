@@ -12,7 +12,6 @@ import re
 from collections.abc import Collection, Mapping
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, time, timedelta, tzinfo
-from typing import Protocol
 
 from flask_babel import lazy_gettext as _l
 
@@ -74,27 +73,6 @@ def parse_date(text: str | None) -> date | None:
 
 def _add(errors: Errors, field: str, message: str) -> None:
     errors.setdefault(field, []).append(message)
-
-
-# ---------------------------------------------------------------------------
-# Contributions
-
-
-class ContributionSettings(Protocol):
-    jkk_rate_bp: int
-    jkk_income_floor: int
-    jkm_monthly: int
-
-
-def monthly_contribution(settings: ContributionSettings, income: int) -> int:
-    """What the city pays each month for one worker declaring ``income`` rupiah.
-
-    JKK is ``jkk_rate_bp`` basis points of the income, but never of less than the
-    floor; JKM is a flat amount. Whole rupiah, half a rupiah rounded up.
-    """
-    base = max(income, settings.jkk_income_floor)
-    jkk = (base * settings.jkk_rate_bp + BASIS_POINTS_WHOLE // 2) // BASIS_POINTS_WHOLE
-    return jkk + settings.jkm_monthly
 
 
 # ---------------------------------------------------------------------------

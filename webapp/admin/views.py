@@ -23,6 +23,7 @@ from ..audit import record_event
 from ..auth.accounts import AccountError, create_user, generate_password
 from ..auth.devices import revoke_device
 from ..clock import WIB, today_in_semarang
+from ..contributions import monthly_contribution
 from ..extensions import db
 from ..htmx import render
 from ..models import (
@@ -379,7 +380,7 @@ def _settings_page(status: int = 200, **forms: Any):
         settings=settings,
         setting_labels=SETTING_LABELS,
         unit_hints=UNIT_HINTS,
-        contribution=rules.monthly_contribution(stored, stored.jkk_income_floor),
+        contribution=monthly_contribution(stored, stored.jkk_income_floor).total,
         income_floor=stored.jkk_income_floor,
         targets=targets,
         sources=_funding_sources(),

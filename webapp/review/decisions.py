@@ -13,6 +13,8 @@ from flask_babel import lazy_gettext as _l
 from sqlalchemy import and_, or_, select
 
 from ..audit import record_event
+from ..clock import today_in_semarang
+from ..enrollment.funding import Quota, allocate_approved, load_quotas
 from ..extensions import db
 from ..models import (
     Flag,
@@ -64,15 +66,25 @@ def check_version(registration: Registration, expected: int | None) -> None:
 
 
 def decide(
-    registration: Registration, decision: Decision, *, actor: User, expected_version: int | None
+    registration: Registration,
+    decision: Decision,
+    *,
+    actor: User,
+    expected_version: int | None,
+    quotas: dict[str, Quota] | None = None,
 ) -> None:
-    """Apply a decision; raise DecisionError if it is not allowed. The caller commits."""
+    """Apply a decision; raise DecisionError if it is not allowed. The caller commits.
+
+    An approved registration gets the proposed funding source for this year, if one has
+    room (``quotas``, when given, is kept up to date across several decisions).
+    """
     check_version(registration, expected_version)
     if registration.status not in DECIDABLE:
         raise DecisionError(_l("Pendaftaran ini sudah diputuskan."))
     note = decision.note.strip()
     if decision.action == "approve":
         change_status(registration, RegistrationStatus.APPROVED, actor=actor, note=note or None)
+        allocate_approved([registration], year=today_in_semarang().year, quotas=quotas)
     elif decision.action == "reject":
         if decision.reason not in REJECT_REASONS:
             raise DecisionError(_l("Pilih alasan penolakan."))
@@ -100,10 +112,17 @@ def bulk_approve(ids: list[int], *, actor: User) -> tuple[int, int]:
     Returns (approved, skipped): flagged or already decided records are left alone.
     """
     chosen = db.session.scalars(select(Registration).where(Registration.id.in_(ids))).all()
+    quotas = load_quotas(today_in_semarang().year)
     approved = 0
     for registration in chosen:
         if registration.status == RegistrationStatus.SUBMITTED and not registration.flags:
-            decide(registration, Decision("approve"), actor=actor, expected_version=None)
+            decide(
+                registration,
+                Decision("approve"),
+                actor=actor,
+                expected_version=None,
+                quotas=quotas,
+            )
             approved += 1
     return approved, len(ids) - approved
 

@@ -13,6 +13,7 @@ from sqlalchemy.orm.exc import StaleDataError
 
 from ..audit import record_event
 from ..clock import today_in_semarang
+from ..enrollment.funding import load_quotas
 from ..extensions import db
 from ..htmx import is_fragment_request, render
 from ..models import (
@@ -116,9 +117,14 @@ def _detail(
     show_nik: bool = False,
     status: int = 200,
 ):
+    approved = registration.status == RegistrationStatus.APPROVED
     return render_template(
         "review/detail.html",
         r=registration,
+        # The funding sources to choose from, while the choice may still change.
+        quotas=load_quotas(registration.funding_year or today_in_semarang().year)
+        if approved
+        else {},
         duplicates=find_possible_duplicates(registration),
         reject_reasons=REJECT_REASONS,
         error=error,
@@ -173,6 +179,14 @@ def decide_one(registration_id: int):
     if refused:
         return refused
     flash(_("Keputusan untuk %(ref)s disimpan.", ref=registration.reference), "success")
+    if registration.status == RegistrationStatus.APPROVED and not registration.funding_source_code:
+        flash(
+            _(
+                "Kuota sumber dana yang diusulkan sudah penuh: pilih sumber dananya di bagian "
+                "Kepesertaan."
+            ),
+            "error",
+        )
     return redirect(url_for("review.detail", registration_id=registration.id))
 
 
