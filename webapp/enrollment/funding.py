@@ -92,20 +92,24 @@ def check_allocation(source: str, quotas: Mapping[str, Quota], *, reason: str) -
     return reason
 
 
-def load_quotas(year: int) -> dict[str, Quota]:
-    """Every active funding source's quota for ``year`` and how much of it is taken."""
+def load_quotas(year: int, *, lock: bool = False) -> dict[str, Quota]:
+    """Every active funding source's quota for ``year`` and how much of it is taken.
+
+    With ``lock`` (before allocating), the year's targets are locked until the caller
+    commits, so two coordinators allocating at once cannot both take the last place
+    (PostgreSQL; SQLite writes one at a time anyway).
+    """
     sources = db.session.execute(
         select(FundingSource.code, FundingSource.name)
         .where(FundingSource.active.is_(True))
         .order_by(FundingSource.is_sponsor, FundingSource.code)
     ).all()
-    targets = dict(
-        db.session.execute(
-            select(FundingTarget.funding_source_code, FundingTarget.workers).where(
-                FundingTarget.year == year
-            )
-        ).all()
+    targets_query = select(FundingTarget.funding_source_code, FundingTarget.workers).where(
+        FundingTarget.year == year
     )
+    if lock:
+        targets_query = targets_query.with_for_update()
+    targets = dict(db.session.execute(targets_query).all())
     counts: dict[str, dict[str, int]] = {}
     for code, status, n in db.session.execute(
         select(Registration.funding_source_code, Registration.status, func.count())
@@ -196,7 +200,7 @@ def allocate_approved(
     Returns how many were left without a source (every proposed source is full): those
     wait on the enrollment page for a coordinator's decision.
     """
-    quotas = load_quotas(year) if quotas is None else quotas
+    quotas = load_quotas(year, lock=True) if quotas is None else quotas
     drive_sources: dict[int, str | None] = {}
     left = 0
     for registration in registrations:

@@ -186,7 +186,7 @@ def allocate_chosen():
     chosen = db.session.scalars(
         select(Registration).where(Registration.id.in_(ids)).order_by(Registration.id)
     ).all()
-    quotas = load_quotas(year)
+    quotas = load_quotas(year, lock=True)
     try:
         for registration in chosen:
             allocate(
@@ -251,7 +251,7 @@ def change_funding(registration_id: int):
         allocate(
             registration,
             request.form.get("funding_source_code", ""),
-            quotas=load_quotas(year),
+            quotas=load_quotas(year, lock=True),
             year=year,
             actor=current_user,
             reason=request.form.get("reason", ""),

@@ -112,7 +112,7 @@ def bulk_approve(ids: list[int], *, actor: User) -> tuple[int, int]:
     Returns (approved, skipped): flagged or already decided records are left alone.
     """
     chosen = db.session.scalars(select(Registration).where(Registration.id.in_(ids))).all()
-    quotas = load_quotas(today_in_semarang().year)
+    quotas = load_quotas(today_in_semarang().year, lock=True)
     approved = 0
     for registration in chosen:
         if registration.status == RegistrationStatus.SUBMITTED and not registration.flags:
