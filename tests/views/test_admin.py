@@ -17,7 +17,15 @@ from tests.conftest import PASSWORD, csrf_token, login
 from webapp.admin import rules
 from webapp.clock import WIB
 from webapp.extensions import db
-from webapp.models import AuditEvent, Device, Drive, FundingTarget, ProgrammeSetting, User
+from webapp.models import (
+    AuditEvent,
+    Device,
+    Drive,
+    FundingSource,
+    FundingTarget,
+    ProgrammeSetting,
+    User,
+)
 
 ONE_TIME_PASSWORD = re.compile(r"data-one-time-password>([^<]+)<")
 TANJUNG_MAS = "33.74.02.1008"  # a kelurahan in Semarang Utara
@@ -514,6 +522,40 @@ def test_a_bad_new_target_is_explained_and_not_added(app, admin, form, field, me
     assert error and message in error.group(1)
     assert target_fields(app) == before
     assert events(app, "target.") == []
+
+
+def test_a_named_sponsor_becomes_a_funding_source_with_its_own_quota(app, admin):
+    form = {"code": "csr-bankjateng", "name": "CSR Bank Jateng"}
+    response = post(admin, "/admin/settings/sponsors", form, page="/admin/settings")
+    assert response.status_code == 302
+    with app.app_context():
+        source = db.session.get(FundingSource, "CSR-BANKJATENG")
+        assert (source.name, source.is_sponsor) == ("CSR Bank Jateng", True)
+    [event] = events(app, "funding_source.")
+    assert event.details == {"code": "CSR-BANKJATENG", "name": "CSR Bank Jateng"}
+    target = {"year": "2026", "funding_source_code": "CSR-BANKJATENG", "workers": "250"}
+    response = post(admin, "/admin/settings/targets/new", target, page="/admin/settings")
+    assert response.status_code == 302
+    quotas = text(admin.get("/enrollment?year=2026"))
+    assert re.search(r'<tr data-source="CSR-BANKJATENG">\s*<th scope="row">CSR Bank Jateng', quotas)
+
+
+@pytest.mark.parametrize(
+    ("form", "field", "message"),
+    [
+        ({"code": "APBD", "name": "Lagi"}, "code", "sudah dipakai"),
+        ({"code": "CSR BANK", "name": "Bank"}, "code", "tanpa spasi"),
+        ({"code": "", "name": "Bank"}, "code", "Wajib"),
+        ({"code": "CSR-X", "name": " "}, "name", "Wajib"),
+    ],
+)
+def test_a_bad_sponsor_is_explained_and_not_added(app, admin, form, field, message):
+    response = post(admin, "/admin/settings/sponsors", form, page="/admin/settings")
+    assert response.status_code == 422
+    error = re.search(rf'id="{field}-error">([^<]+)<', text(response))
+    assert error and message in error.group(1)
+    with app.app_context():
+        assert db.session.scalar(select(func.count()).select_from(FundingSource)) == 2
 
 
 # ---------------------------------------------------------------------------

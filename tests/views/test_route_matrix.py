@@ -67,6 +67,7 @@ WHO = {
     ("/admin/settings", "POST"): "admin",
     ("/admin/settings/targets", "POST"): "admin",
     ("/admin/settings/targets/new", "POST"): "admin",
+    ("/admin/settings/sponsors", "POST"): "admin",
     ("/admin/users", "GET"): "admin",
     ("/admin/users", "POST"): "admin",
     ("/admin/users/<int:user_id>/deactivate", "POST"): "admin",

@@ -183,6 +183,42 @@ def check_new_target(
     return NewTarget(year, source, workers), errors
 
 
+@dataclass(frozen=True)
+class NewSponsor:
+    code: str
+    name: str
+
+
+_SOURCE_CODE = re.compile(r"[A-Z0-9][A-Z0-9-]{1,31}")
+SOURCE_NAME_MAX = 150
+
+
+def check_new_sponsor(
+    typed: Mapping[str, str], *, existing_codes: Collection[str]
+) -> tuple[NewSponsor | None, Errors]:
+    """A named sponsor as a funding source: a short code (e.g. CSR-BANKJATENG) and a name."""
+    errors: Errors = {}
+    code = (typed.get("code") or "").strip().upper()
+    if not code:
+        _add(errors, "code", str(REQUIRED))
+    elif not _SOURCE_CODE.fullmatch(code):
+        _add(
+            errors,
+            "code",
+            str(_l("Kode 2–32 huruf, angka atau tanda minus, tanpa spasi, mis. CSR-BANKJATENG.")),
+        )
+    elif code in {c.upper() for c in existing_codes}:
+        _add(errors, "code", str(_l("Kode %(code)s sudah dipakai.", code=code)))
+    name = _clean_text(typed.get("name"))
+    if not name:
+        _add(errors, "name", str(REQUIRED))
+    elif len(name) > SOURCE_NAME_MAX:
+        _add(errors, "name", str(_l("Paling banyak %(n)d karakter.", n=SOURCE_NAME_MAX)))
+    if errors:
+        return None, errors
+    return NewSponsor(code, name), errors
+
+
 # ---------------------------------------------------------------------------
 # Outreach drives
 

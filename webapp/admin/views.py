@@ -373,6 +373,8 @@ def _settings_page(status: int = 200, **forms: Any):
         "target_errors": {},
         "new_target_values": {"year": str(max(years, default=today_in_semarang().year - 1) + 1)},
         "new_target_errors": {},
+        "new_sponsor_values": {},
+        "new_sponsor_errors": {},
     }
     context.update(forms)
     return render_template(
@@ -495,6 +497,36 @@ def add_target():
         "success",
     )
     return redirect(url_for("admin.settings"))
+
+
+@bp.post("/settings/sponsors")
+@role_required(Role.ADMIN)
+def add_sponsor():
+    """A named sponsor becomes a funding source; its quota is a target like any other."""
+    typed = {key: request.form.get(key, "") for key in ("code", "name")}
+    existing = set(db.session.scalars(select(FundingSource.code)))
+    new, errors = rules.check_new_sponsor(typed, existing_codes=existing)
+    if new is None:
+        return _settings_page(422, new_sponsor_values=typed, new_sponsor_errors=errors)
+    source = FundingSource(code=new.code, name=new.name, is_sponsor=True)
+    db.session.add(source)
+    record_event(
+        "funding_source.created",
+        actor=current_user,
+        target=source,
+        details={"code": new.code, "name": new.name},
+    )
+    db.session.commit()
+    flash(
+        _(
+            "Sponsor %(name)s ditambahkan sebagai sumber dana %(code)s. Tambahkan targetnya "
+            "untuk tahun ini.",
+            name=new.name,
+            code=new.code,
+        ),
+        "success",
+    )
+    return redirect(url_for("admin.settings", _anchor="new-target"))
 
 
 # ---------------------------------------------------------------------------
