@@ -15,6 +15,9 @@ What it holds (repeatable: the same --seed gives the same rows, when run within 
 hour, since ages, statuses and "received over the last months" follow the clock):
 - users: N volunteers (``relawan001``...), 5 coordinators (``koordinator1``..5) and one
   ``admin``, all with the password in PASSWORD (one scrypt hash, computed once);
+- each volunteer's phone (device) with its last report: ~20% with records waiting, ~8%
+  silent for more than two days with records waiting, old phones and those of inactive
+  volunteers revoked (registrations themselves carry no device);
 - outreach drives over the same months (2026, run now) at kelurahan offices and markets,
   past ones mostly closed;
 - registrations received over the last ~11 months (more recently, as the programme grew),
@@ -26,7 +29,18 @@ hour, since ages, statuses and "received over the last months" follow the clock)
 - flags as the app computes them (webapp.registrations.assess_flags): ~5%
   possible_duplicate (a later registration of a NIK already registered; some resolved as
   ``duplicate`` of the first), ~3% nik_outside_semarang, ~2% nik_birth_mismatch, ~2%
-  age_out_of_range; and ~1% near-duplicates (same name and birth date, NIK one digit off).
+  age_out_of_range; and ~1% near-duplicates (same name and birth date, NIK one digit off);
+- enrollment, as the funding rules would leave it: an approved registration gets a funding
+  source in the year of its approval (its drive's DBHCHT, else APBD) while that source's
+  quota has room, paced by month (by the end of month m, m/12 of the year's quota); the
+  rest stay approved without a source (over quota, waiting). One enrollment batch per
+  source per month, made on the 25th and sent a day or three later; a worker goes into
+  the first batch after their approval (some a month or two later) and is ``exported``;
+  their KPJ number (11 digits) comes back 10 to 30 days after the batch was sent (~5%
+  weeks later), and they are ``enrolled`` (enrolled_at, coverage from that day). Years in
+  the data after the last year with targets get that year's targets. At 100,000
+  registrations the quotas fill (about 11/12 of each by late November, ~12% of the
+  places DBHCHT's); smaller runs stay under them (~10% DBHCHT, the drives' share).
 
 Rows go in through webapp.registrations.registration_row and insert_registrations (the
 sync API's bulk path), in chunks, one commit per chunk. Without --analyze, SQLite gets no
@@ -59,7 +73,11 @@ from werkzeug.security import generate_password_hash
 from webapp import create_app
 from webapp.extensions import db
 from webapp.models import (
+    BatchStatus,
+    Device,
     Drive,
+    EnrollmentBatch,
+    FundingTarget,
     Registration,
     RegistrationEvent,
     RegistrationEventKind,
@@ -176,6 +194,7 @@ OUTSIDE_REGENCIES = [
     "3322", "3321", "3324", "3315", "3318", "3319", "3320", "3309", "3373", "3172", "3578",
     "3273", "1801",
 ]  # fmt: skip
+PHONES = ["Samsung A05", "Redmi 13C", "OPPO A18", "vivo Y03", "realme C51", "Infinix Smart 8"]
 FIX_NOTES = [
     "Foto KTP kurang jelas, mohon diulang.",
     "Nomor HP ahli waris tidak aktif.",
@@ -188,6 +207,20 @@ REJECT_NOTES = [
     "Usia di luar ketentuan program.",
     "Domisili di luar Kota Semarang.",
 ]
+
+
+BATCH_DAY = 25  # enrollment batches are made on this day of each month, at 10:00 WIB
+ALLOCATED = (S.APPROVED, S.EXPORTED, S.ENROLLED)
+
+
+@dataclass
+class Batch:
+    """A planned enrollment batch: when it was made and sent, and how long KPJs take."""
+
+    id: int
+    made: datetime
+    sent: datetime | None
+    kpj_delay: timedelta
 
 
 @dataclass
@@ -265,6 +298,13 @@ class Generator:
         self.used_refs: set[str] = set()
         self.people: list[Person] = []  # registered once: candidates for repeats and typos
         self.counted: list[Person] = []  # ...not rejected: a repeat of these gets flagged
+        # Enrollment: drive id -> its funding source, (year, source) -> quota and places
+        # taken, (source, year) -> its batches in the order they were made.
+        self.drive_source: dict[int, str | None] = {}
+        self.targets: dict[tuple[int, str], int] = {}
+        self.allocated: Counter = Counter()
+        self.batches: dict[tuple[str, int], list[Batch]] = defaultdict(list)
+        self.used_kpj: set[str] = set()
 
     # People -----------------------------------------------------------------------------
 
@@ -350,6 +390,37 @@ class Generator:
             )
         return rows
 
+    def devices(self, volunteers: list[tuple[int, str, bool]], admin_id: int) -> list[dict]:
+        """Each volunteer's phone (some have had two), with what it last reported."""
+        rng = self.rng
+        rows = []
+        for user_id, full_name, active in volunteers:
+            replaced = [True] if rng.random() < 0.12 else []  # a phone lost or changed
+            for old in [*replaced, False]:
+                created = self.now - timedelta(days=rng.uniform(1, 80))
+                seen = self.now - timedelta(hours=rng.expovariate(1 / 10))
+                pending = rng.randrange(1, 15) if rng.random() < 0.2 else 0
+                if rng.random() < 0.08:  # out of signal, or forgotten in a drawer
+                    seen = self.now - timedelta(days=rng.uniform(2.2, 12))
+                    pending = rng.randrange(1, 40)
+                revoked = old or not active
+                rows.append(
+                    {
+                        "user_id": user_id,
+                        "label": f"{rng.choice(PHONES)} {full_name.split()[0]}",
+                        "token_hash": f"{rng.getrandbits(256):064x}",
+                        "created_at": created,
+                        "expires_at": created + timedelta(days=90),
+                        "revoked_at": min(seen + timedelta(hours=1), self.now) if revoked else None,
+                        "revoked_by_id": admin_id if revoked else None,
+                        "last_seen_at": max(seen, created),
+                        "app_version": "1",
+                        "pending_count": 0 if revoked else pending,
+                        "needs_fix_count": rng.randrange(1, 4) if rng.random() < 0.05 else 0,
+                    }
+                )
+        return rows
+
     def drives(self, count: int, coordinator_ids: list[int]) -> list[dict]:
         rng = self.rng
         rows = []
@@ -378,6 +449,96 @@ class Generator:
                 }
             )
         return rows
+
+    def batch_rows(self, sources: list[str], coordinator_ids: list[int]) -> list[dict]:
+        """One batch per source per month of the data, made on BATCH_DAY (if that has passed)."""
+        rng = self.rng
+        rows = []
+        month = date(self.start.year, self.start.month, 1)
+        while month <= self.today:
+            made = local(month.replace(day=BATCH_DAY), 10)
+            if made < self.now and any((month.year, s) in self.targets for s in sources):
+                for source in sources:
+                    sent = made + timedelta(hours=rng.uniform(20, 72))
+                    sent = sent if sent < self.now else None
+                    # Cover is paid from the next month, to the end of the funding year.
+                    cover = month if month.month == 12 else month.replace(month=month.month + 1)
+                    rows.append(
+                        {
+                            "funding_source_code": source,
+                            "year": month.year,
+                            "period_start": cover,
+                            "period_end": date(month.year, 12, 31),
+                            "status": (BatchStatus.SENT if sent else BatchStatus.READY).value,
+                            "row_count": 0,
+                            "filters": {"funding_source": source},
+                            "created_by_id": rng.choice(coordinator_ids),
+                            "created_at": made,
+                            "sent_at": sent,
+                            "sent_by_id": rng.choice(coordinator_ids) if sent else None,
+                        }
+                    )
+            month = month.replace(day=28) + timedelta(days=4)
+            month = month.replace(day=1)
+        return rows
+
+    def allocate(self, drive_id: int | None, at: datetime) -> tuple[str | None, int]:
+        """(source, funding year) for a worker approved at ``at``; source None when full."""
+        local_at = at.astimezone(WIB)
+        year = local_at.year
+        for code in (self.drive_source.get(drive_id), "APBD"):
+            quota = self.targets.get((year, code)) if code else None
+            # Paced: by the end of month m, m/12 of the year's quota.
+            if quota and self.allocated[year, code] < -(-quota * local_at.month // 12):
+                self.allocated[year, code] += 1
+                return code, year
+        return None, year
+
+    def kpj_number(self) -> str:
+        while True:
+            kpj = str(self.rng.randrange(10**10, 10**11))
+            if kpj not in self.used_kpj:
+                self.used_kpj.add(kpj)
+                return kpj
+
+    def enroll(
+        self, steps: list[tuple[str, str | None, datetime]], drive_id: int | None
+    ) -> tuple[str, list[tuple[str, str | None, datetime]], dict]:
+        """What became of an approved worker: (status, its decisions, enrollment columns).
+
+        The time of approval is kept; being exported and enrolled follow the batches.
+        """
+        rng = self.rng
+        approved = steps[0]
+        source, year = self.allocate(drive_id, approved[2])
+        if source is None:
+            return S.APPROVED.value, [approved], {}
+        columns = {"funding_source_code": source, "funding_year": year}
+        later = [b for b in self.batches[source, year] if b.made > approved[2]]
+        r = rng.random()
+        skip = 0 if r < 0.85 else 1 if r < 0.95 else 2  # some wait a month or two
+        if skip >= len(later):
+            return S.APPROVED.value, [approved], columns
+        batch = later[skip]
+        columns["batch_id"] = batch.id
+        exported = (S.EXPORTED.value, None, batch.made)
+        enrolled_at = None
+        if batch.sent:
+            # Most KPJs of a batch come back together; a few need a second round.
+            late = timedelta(days=rng.uniform(15, 45)) if rng.random() < 0.05 else timedelta()
+            enrolled_at = batch.sent + batch.kpj_delay + late + timedelta(hours=rng.uniform(0, 72))
+        if enrolled_at is None or enrolled_at >= self.now:
+            return S.EXPORTED.value, [approved, exported], columns
+        columns.update(
+            kpj_number=self.kpj_number(),
+            coverage_starts_on=enrolled_at.astimezone(WIB).date(),
+            enrolled_at=enrolled_at,
+        )
+        return (
+            S.ENROLLED.value,
+            [approved, exported, (S.ENROLLED.value, None, enrolled_at)],
+            columns,
+        )
 
     # Registrations ----------------------------------------------------------------------
 
@@ -589,6 +750,10 @@ class Generator:
             now=received,
         )
         steps = self.decisions(status, received)
+        row.update(dict.fromkeys(ENROLLMENT_COLUMNS))
+        if status in ALLOCATED:
+            status, steps, columns = self.enroll(steps, drive_id)
+            row.update(columns)
         row["status"] = status
         row["version"] = 1 + len(steps)
         if steps:
@@ -640,6 +805,16 @@ class Generator:
         }
 
 
+ENROLLMENT_COLUMNS = (
+    "funding_source_code",
+    "funding_year",
+    "batch_id",
+    "kpj_number",
+    "coverage_starts_on",
+    "enrolled_at",
+)
+
+
 def null_columns(row: dict) -> tuple[str, ...]:
     return tuple(key for key, value in row.items() if value is None)
 
@@ -661,6 +836,60 @@ def empty_and_migrate(app) -> None:
     with app.app_context():
         upgrade()
         seed()
+
+
+def plan_enrollment(gen: Generator, coordinator_ids: list[int]) -> None:
+    """Load the quotas (extended to later years of the data) and insert the batches."""
+    targets = {
+        (year, source): workers
+        for year, source, workers in db.session.execute(
+            select(FundingTarget.year, FundingTarget.funding_source_code, FundingTarget.workers)
+        )
+    }
+    last = max((year for year, _ in targets), default=None)
+    if last is not None:
+        for year in range(last + 1, gen.today.year + 1):
+            for (known, source), workers in list(targets.items()):
+                if known == last:
+                    targets[year, source] = workers
+                    db.session.add(
+                        FundingTarget(year=year, funding_source_code=source, workers=workers)
+                    )
+    gen.targets = targets
+    sources = sorted({source for _, source in targets})
+    rows = gen.batch_rows(sources, coordinator_ids)
+    if rows:
+        db.session.execute(insert(EnrollmentBatch), rows)
+    for b in db.session.execute(
+        select(
+            EnrollmentBatch.id,
+            EnrollmentBatch.funding_source_code,
+            EnrollmentBatch.year,
+            EnrollmentBatch.created_at,
+            EnrollmentBatch.sent_at,
+        ).order_by(EnrollmentBatch.created_at, EnrollmentBatch.id)
+    ):
+        delay = timedelta(days=gen.rng.uniform(10, 30))
+        gen.batches[b.funding_source_code, b.year].append(
+            Batch(b.id, b.created_at, b.sent_at, delay)
+        )
+
+
+def count_enrollment() -> dict[str, int]:
+    """Each batch's row count; batches left empty are deleted. Returns figures to print."""
+    batch = EnrollmentBatch.__table__
+    reg = Registration.__table__
+    in_batch = select(db.func.count()).where(reg.c.batch_id == batch.c.id).scalar_subquery()
+    db.session.execute(update(batch).values(row_count=in_batch))
+    db.session.execute(batch.delete().where(batch.c.row_count == 0))
+    counts = {"enrollment batches": db.session.scalar(select(db.func.count()).select_from(batch))}
+    for source, year, n in db.session.execute(
+        select(reg.c.funding_source_code, reg.c.funding_year, db.func.count())
+        .where(reg.c.funding_source_code.is_not(None))
+        .group_by(reg.c.funding_source_code, reg.c.funding_year)
+    ):
+        counts[f"funded: {year} {source}"] = n
+    return counts
 
 
 def generate(
@@ -696,6 +925,17 @@ def generate(
         counts["users (volunteer)"] = len(volunteer_ids)
         counts["users (coordinator)"] = len(coordinator_ids)
         counts["users (admin)"] = 1
+        volunteers_for_devices = [
+            (u.id, u.full_name, u.active)
+            for u in db.session.execute(
+                select(User.id, User.full_name, User.active)
+                .where(User.role == "volunteer")
+                .order_by(User.id)
+            )
+        ]
+        admin_id = next(u.id for u in users if u.role == "admin")
+        db.session.execute(insert(Device), gen.devices(volunteers_for_devices, admin_id))
+        counts["devices"] = db.session.scalar(select(db.func.count()).select_from(Device))
         db.session.execute(insert(Drive), gen.drives(drives, coordinator_ids))
         drive_rows = [
             (d.id, d.kelurahan_code, d.starts_on, d.ends_on)
@@ -709,6 +949,11 @@ def generate(
         counts["drives (closed)"] = db.session.scalar(
             select(db.func.count()).select_from(Drive).where(Drive.closed_at.is_not(None))
         )
+        gen.drive_source = {
+            drive_id: source
+            for drive_id, source in db.session.execute(select(Drive.id, Drive.funding_source_code))
+        }
+        plan_enrollment(gen, coordinator_ids)
         db.session.commit()
 
         plan = gen.skeleton(registrations, drive_rows, volunteer_ids)
@@ -765,6 +1010,8 @@ def generate(
                 [{"b_id": client_ids[c], "b_first": client_ids[f]} for c, f in duplicate_links],
             )
             db.session.commit()
+        counts.update(count_enrollment())
+        db.session.commit()
         counts["registrations"] = sum(
             v for k, v in counts.items() if k.startswith("registrations (")
         )

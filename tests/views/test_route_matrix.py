@@ -57,6 +57,7 @@ WHO = {
     ("/enrollment/kpj", "GET"): "coordinator",
     ("/enrollment/kpj", "POST"): "coordinator",
     ("/dashboard", "GET"): "coordinator",
+    ("/dashboard/<section>.csv", "GET"): "coordinator",
     ("/admin", "GET"): "admin",
     ("/admin/audit", "GET"): "admin",
     ("/admin/devices/<int:device_id>/revoke", "POST"): "admin",
