@@ -148,3 +148,17 @@ def test_lined_up_charts_share_their_left_margin():
     narrow = column_layout([5, 8], left=charts.axis_room([6_000]))
     wide = column_layout([4_000, 6_000])
     assert narrow.columns[0].x == pytest.approx(wide.columns[0].x)
+
+
+def test_month_labels_under_a_year_of_weeks_never_overlap():
+    weeks = 48
+    months = ["Jan", "Feb", "Mar", "Apr", "Mei", "Jun", "Jul", "Agu", "Sep", "Okt", "Nov"]
+    ticks = [(round(i * 4.35), name) for i, name in enumerate(months)]
+    layout = column_layout([5] * weeks, ticks=ticks, number=str)
+    kept = layout.ticks
+    assert kept[0].label == "Jan" and len(kept) >= len(months) // 2
+    for before, after in zip(kept, kept[1:], strict=False):
+        assert after.at - before.at >= charts.text_width(before.label, charts.SMALL)
+    # With room enough, every label stays.
+    wide = column_layout([5] * 3, ticks=[(0, "Jan"), (2, "Feb")], number=str)
+    assert [t.label for t in wide.ticks] == ["Jan", "Feb"]

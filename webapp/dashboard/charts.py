@@ -186,6 +186,15 @@ def axis_room(
     return max(text_width(number(top), font), font) + GAP
 
 
+def _apart(ticks: Sequence[Tick], font: float) -> tuple[Tick, ...]:
+    """The ticks whose labels do not run into the one before (a narrow chart skips some)."""
+    kept: list[Tick] = []
+    for tick in ticks:
+        if not kept or tick.at - kept[-1].at >= text_width(kept[-1].label, font) + GAP:
+            kept.append(tick)
+    return tuple(kept)
+
+
 def column_layout(
     values: Sequence[int],
     *,
@@ -213,7 +222,9 @@ def column_layout(
     grid = tuple(
         Tick(baseline - plot_h * value / top, number(value)) for value in range(0, top + 1, step)
     )
-    placed_ticks = tuple(Tick(left + i * slot, label) for i, label in ticks if 0 <= i < len(values))
+    placed_ticks = _apart(
+        [Tick(left + i * slot, label) for i, label in ticks if 0 <= i < len(values)], font
+    )
     highest = max(values, default=0)
     peak = None
     if highest > 0:
