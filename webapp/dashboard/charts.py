@@ -8,6 +8,7 @@ reads on a phone (about 0.7 of the size) and on a projector.
 
 from __future__ import annotations
 
+import itertools
 import math
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
@@ -187,12 +188,15 @@ def axis_room(
 
 
 def _apart(ticks: Sequence[Tick], font: float) -> tuple[Tick, ...]:
-    """The ticks whose labels do not run into the one before (a narrow chart skips some)."""
-    kept: list[Tick] = []
-    for tick in ticks:
-        if not kept or tick.at - kept[-1].at >= text_width(kept[-1].label, font) + GAP:
-            kept.append(tick)
-    return tuple(kept)
+    """Every tick, or every second, third... one: the fewest skipped so no labels overlap."""
+    for stride in range(1, len(ticks) + 1):
+        kept = tuple(ticks[::stride])
+        if all(
+            after.at - before.at >= text_width(before.label, font) + GAP
+            for before, after in itertools.pairwise(kept)
+        ):
+            return kept
+    return ()
 
 
 def column_layout(
