@@ -246,6 +246,16 @@ class Registration(db.Model):
         Index("ix_registrations_status_name_key", "status", "name_key"),
         Index("ix_registrations_kecamatan_received", "kecamatan_code", "received_at"),
         Index("ix_registrations_funding", "funding_year", "funding_source_code", "status"),
+        # The dashboard's breakdowns: read in GROUP BY order, without touching the table.
+        Index(
+            "ix_registrations_breakdown",
+            "collected_by_id",
+            "drive_id",
+            "kecamatan_code",
+            "occupation",
+            "received_at",
+            "status",
+        ),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)

@@ -24,6 +24,8 @@ from sqlalchemy import (
     select,
     union_all,
 )
+from sqlalchemy.ext.compiler import compiles
+from sqlalchemy.sql.visitors import InternalTraversal
 
 from ..clock import WIB
 from ..contributions import Budget, ContributionSettings
@@ -61,6 +63,33 @@ def week_start(day: date) -> date:
 def in_year(column: ColumnElement, year: int) -> ColumnElement[bool]:
     start, end = year_bounds(year)
     return and_(column >= start, column < end)
+
+
+class NotSearched(ColumnElement):
+    """A column SQLite is not to search by its own index (written ``+column`` there).
+
+    The breakdowns read a year of rows, nearly the whole table: walking the narrow
+    ``ix_registrations_breakdown`` in GROUP BY order beats finding the rows by date and
+    then sorting them (about 45 ms instead of 130 at 100,000 rows). Other databases see
+    the plain column.
+    """
+
+    inherit_cache = True
+    _traverse_internals = [("column", InternalTraversal.dp_clauseelement)]
+
+    def __init__(self, column: ColumnElement) -> None:
+        self.column = column
+        self.type = column.type
+
+
+@compiles(NotSearched)
+def _plain(element: NotSearched, compiler, **kw) -> str:
+    return compiler.process(element.column, **kw)
+
+
+@compiles(NotSearched, "sqlite")
+def _unary_plus(element: NotSearched, compiler, **kw) -> str:
+    return "+" + compiler.process(element.column, **kw)
 
 
 def years_offered(current: int) -> list[int]:
@@ -174,7 +203,10 @@ def breakdowns(year: int, only: Sequence[str] = BREAKDOWNS) -> dict[str, list[Gr
     columns = [BREAKDOWN_COLUMNS[name].label(name) for name in names]
     groups = (
         select(*columns, func.count().label("n"), enrolled.label("e"))
-        .where(in_year(Registration.received_at, year), Registration.status.not_in(NOT_COUNTED))
+        .where(
+            in_year(NotSearched(Registration.received_at), year),
+            Registration.status.not_in(NOT_COUNTED),
+        )
         .group_by(*columns)
         .cte("groups")
     )
