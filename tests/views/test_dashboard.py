@@ -42,13 +42,6 @@ IN_2026 = datetime(2026, 6, 3, 3, tzinfo=UTC)  # a Wednesday, 10:00 WIB
 
 
 @pytest.fixture
-def coordinator(app, make_user):
-    client = app.test_client()
-    login(client, make_user("coordinator", full_name="Dewi Koordinator"))
-    return client
-
-
-@pytest.fixture
 def volunteer_name(make_user):
     return make_user("volunteer", username="ani", full_name="Ani Relawan")
 

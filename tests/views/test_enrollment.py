@@ -11,7 +11,7 @@ import openpyxl
 import pytest
 from sqlalchemy import func, select, update
 
-from tests.conftest import csrf_token, login
+from tests.conftest import csrf_token
 from webapp.clock import today_in_semarang
 from webapp.extensions import db
 from webapp.models import (
@@ -24,20 +24,6 @@ from webapp.models import (
 )
 
 YEAR = today_in_semarang().year
-
-
-@pytest.fixture
-def coordinator(app, make_user):
-    client = app.test_client()
-    username = make_user("coordinator", full_name="Dewi Koordinator")
-    login(client, username)
-    client.username = username
-    return client
-
-
-@pytest.fixture
-def volunteer_name(make_user):
-    return make_user("volunteer", full_name="Ani Relawan")
 
 
 def nik_for(n: int) -> str:

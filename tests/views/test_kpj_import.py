@@ -13,7 +13,7 @@ from sqlalchemy import func, select, update
 from werkzeug.datastructures import FileStorage
 from werkzeug.test import encode_multipart
 
-from tests.conftest import PASSWORD, csrf_token, login, user_id, valid_registration
+from tests.conftest import PASSWORD, csrf_token, user_id, valid_registration
 from webapp.extensions import db
 from webapp.models import AuditEvent, EnrollmentBatch, Registration, RegistrationEvent
 
@@ -25,20 +25,6 @@ PAGE = "/enrollment/kpj"
 PROBLEM_ROW = re.compile(
     r'<tr data-line="(\d+)"><td[^>]*>\d+</td><td[^>]*>([^<]*)</td><td>([^<]*)</td>'
 )
-
-
-@pytest.fixture
-def coordinator(app, make_user):
-    client = app.test_client()
-    username = make_user("coordinator", full_name="Dewi Koordinator")
-    login(client, username)
-    client.username = username
-    return client
-
-
-@pytest.fixture
-def volunteer_name(make_user):
-    return make_user("volunteer", full_name="Ani Relawan")
 
 
 @pytest.fixture

@@ -15,20 +15,6 @@ from webapp.models import AuditEvent, Device, Registration, utcnow
 ROW = re.compile(r'data-registration="(\d+)"')
 
 
-@pytest.fixture
-def coordinator(app, make_user):
-    client = app.test_client()
-    username = make_user("coordinator", full_name="Dewi Koordinator")
-    login(client, username)
-    client.username = username
-    return client
-
-
-@pytest.fixture
-def volunteer_name(make_user):
-    return make_user("volunteer", full_name="Ani Relawan")
-
-
 def rows(response) -> list[int]:
     return [int(i) for i in ROW.findall(response.get_data(as_text=True))]
 
