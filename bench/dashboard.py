@@ -32,7 +32,6 @@ import os
 import statistics
 import sys
 import tempfile
-import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -41,9 +40,8 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
 import generate_dataset
-from flask.testing import FlaskClient
-from review_queue import explain, login, percentile, shorten
-from sqlalchemy import event, func, select
+from review_queue import explain, login, percentile, record_queries, shorten, time_case
+from sqlalchemy import func, select
 
 from webapp import create_app
 from webapp.clock import today_in_semarang
@@ -109,50 +107,12 @@ def build_cases(csv: bool) -> list[Case]:
     return cases
 
 
-def get(client: FlaskClient, case: Case) -> str:
-    response = client.get(case.url)
-    return check(case, response.status_code, response.get_data(as_text=True))
-
-
 def check(case: Case, status: int, body: str) -> str:
     assert status == 200, f"{case.name}: {case.url} gave {status}"
     missing = case.check(body)
     assert not missing, f"{case.name}: {case.url} does not show {missing[:3]}"
     case.size = len(body.encode())
     return body
-
-
-def time_case(client: FlaskClient, case: Case, runs: int, warmup: int) -> None:
-    for _ in range(warmup):
-        get(client, case)
-    for _ in range(runs):
-        start, cpu = time.perf_counter(), time.process_time()
-        response = client.get(case.url)
-        body = response.get_data(as_text=True)
-        case.samples.append((time.perf_counter() - start) * 1000)
-        case.cpu.append((time.process_time() - cpu) * 1000)
-        check(case, response.status_code, body)  # after the clock stops
-
-
-def record_queries(app, client: FlaskClient, case: Case) -> None:
-    """One more request with every SQL statement timed."""
-    started: list[float] = []
-
-    def before(conn, cursor, statement, parameters, context, executemany):
-        started.append(time.perf_counter())
-
-    def after(conn, cursor, statement, parameters, context, executemany):
-        case.queries.append(((time.perf_counter() - started.pop()) * 1000, statement, parameters))
-
-    with app.app_context():
-        engine = db.engine
-    event.listen(engine, "before_cursor_execute", before)
-    event.listen(engine, "after_cursor_execute", after)
-    try:
-        get(client, case)
-    finally:
-        event.remove(engine, "before_cursor_execute", before)
-        event.remove(engine, "after_cursor_execute", after)
 
 
 def run(label: str, url: str, args: argparse.Namespace) -> None:
@@ -170,8 +130,8 @@ def run(label: str, url: str, args: argparse.Namespace) -> None:
         cases = build_cases(args.csv)
         db.session.remove()
     for case in cases:
-        time_case(client, case, args.runs, args.warmup)
-        record_queries(app, client, case)
+        time_case(client, case, args.runs, args.warmup, verify=check)
+        record_queries(app, client, case, verify=check)
 
     print(
         f"\n{label}: {total:,} registrations; Flask test client (in-process, no network); "
