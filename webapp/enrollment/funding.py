@@ -172,9 +172,9 @@ def allocate(
     _count(quotas, source, +1)
     registration.funding_source_code = source
     registration.funding_year = year
-    note = f"Sumber dana: {source}" + (f" (melampaui kuota: {reason})" if over_quota else "")
-    if reason and not over_quota:
-        note += f" ({reason})"
+    note = f"Sumber dana: {source}"
+    if reason:
+        note += f" (melampaui kuota: {reason})" if over_quota else f" ({reason})"
     registration.events.append(
         RegistrationEvent(kind=RegistrationEventKind.NOTE, note=note, actor=actor)
     )

@@ -24,6 +24,7 @@ from ..audit import record_event
 from ..clock import today_in_semarang
 from ..extensions import db
 from ..models import (
+    BatchStatus,
     Drive,
     EnrollmentBatch,
     FundingSource,
@@ -391,7 +392,7 @@ EXPORT_FORMATS = {
 def download(batch_id: int, fmt: str):
     """The batch as a spreadsheet for BPJS Ketenagakerjaan, streamed; every download audited."""
     found = _get_batch(batch_id)
-    if fmt not in EXPORT_FORMATS or found.status == "cancelled":
+    if fmt not in EXPORT_FORMATS or found.status == BatchStatus.CANCELLED:
         abort(404)
     mimetype, chunks = EXPORT_FORMATS[fmt]
     record_event(
