@@ -27,6 +27,7 @@ from sqlalchemy import (
 from sqlalchemy.ext.compiler import compiles
 from sqlalchemy.sql.visitors import InternalTraversal
 
+from ..auth.devices import is_silent
 from ..clock import WIB
 from ..contributions import Budget, ContributionSettings
 from ..enrollment.budget import source_budgets
@@ -34,7 +35,6 @@ from ..enrollment.funding import Quota, load_quotas
 from ..extensions import db
 from ..labels import occupation_name, region_name
 from ..models import Device, Drive, FundingTarget, Registration, RegistrationStatus, User, utcnow
-from ..review.views import SILENT_AFTER
 
 S = RegistrationStatus
 # The order the pipeline is shown in: the way forward, then the ways out.
@@ -369,8 +369,8 @@ class FieldHealth:
 def field_health(now: datetime | None = None) -> FieldHealth:
     """What each phone (not revoked) last said it still holds.
 
-    A phone is silent when it has records waiting and has not synced for SILENT_AFTER
-    (or never), as on the field health page.
+    Silent as on the field health page (``auth.devices.is_silent``): records waiting,
+    and no sync for two days (or never).
     """
     now = now or utcnow()
     rows = db.session.execute(
@@ -395,8 +395,7 @@ def field_health(now: datetime | None = None) -> FieldHealth:
             last_seen_at=r.last_seen_at,
             pending=r.pending_count,
             needs_fix=r.needs_fix_count,
-            silent=r.pending_count > 0
-            and (r.last_seen_at is None or now - r.last_seen_at > SILENT_AFTER),
+            silent=is_silent(r.pending_count, r.last_seen_at, now),
         )
         for r in rows
     ]

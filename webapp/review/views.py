@@ -2,7 +2,6 @@ from __future__ import annotations
 
 from collections import Counter
 from dataclasses import dataclass, field
-from datetime import timedelta
 from typing import Any
 
 from flask import abort, flash, redirect, render_template, request, url_for
@@ -12,6 +11,7 @@ from sqlalchemy import select
 from sqlalchemy.orm.exc import StaleDataError
 
 from ..audit import record_event
+from ..auth.devices import is_silent
 from ..clock import today_in_semarang
 from ..enrollment.funding import load_quotas
 from ..extensions import db
@@ -43,8 +43,6 @@ from .decisions import (
     mark_duplicate,
 )
 from .queue import parse_filters, queue_page, status_counts
-
-SILENT_AFTER = timedelta(days=2)
 
 
 def _filter_choices() -> dict[str, Any]:
@@ -260,11 +258,7 @@ def field_health():
     devices = db.session.scalars(
         select(Device).where(Device.revoked_at.is_(None)).order_by(Device.last_seen_at)
     ).all()
-    silent = {
-        d.id
-        for d in devices
-        if d.pending_count and (d.last_seen_at is None or now - d.last_seen_at > SILENT_AFTER)
-    }
+    silent = {d.id for d in devices if is_silent(d.pending_count, d.last_seen_at, now)}
     return render_template(
         "review/field.html",
         devices=devices,
