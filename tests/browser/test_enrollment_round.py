@@ -23,6 +23,7 @@ import pytest
 from playwright.sync_api import Browser, Download, Page, Playwright, Response, expect
 from test_review_flow import AGUS, BAMBANG, COORDINATOR, DESKTOP, JOKO, PHONE, create_coordinator
 
+from tests.conftest import valid_registration
 from webapp.clock import today_in_semarang
 
 pytestmark = pytest.mark.browser
@@ -77,23 +78,7 @@ def registration_item(name: str, nik: str) -> dict[str, Any]:
         "client_id": str(uuid.uuid4()),
         "form_version": 1,
         "captured_at": datetime.now(UTC).isoformat(),
-        "payload": {
-            "nik": nik,
-            "full_name": name,
-            "birth_date": "1990-05-12",
-            "sex": "L",
-            "phone": "0812-3456-7890",
-            "address": "Jl. Tambak Lorok RT 02/RW 13",
-            "kelurahan_code": "33.74.02.1008",
-            "occupation": "nelayan",
-            "occupation_other": "",
-            "workplace": "TPI Tambak Lorok",
-            "monthly_income": "1.500.000",
-            "heir_name": "Siti Aminah",
-            "heir_relationship": "istri",
-            "heir_phone": "+62 812 9876 5432",
-            "consent": "yes",
-        },
+        "payload": valid_registration(nik=nik, full_name=name),
     }
 
 
