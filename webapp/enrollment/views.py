@@ -29,14 +29,13 @@ from ..models import (
     EnrollmentBatch,
     FundingSource,
     FundingTarget,
-    Occupation,
-    Region,
     Registration,
     RegistrationStatus,
     Role,
 )
 from ..reference import load_settings
 from ..review.decisions import DecisionError, check_version
+from ..review.queue import registration_choices
 from ..security import role_required
 from . import bp
 from .batches import (
@@ -280,18 +279,8 @@ def _batch_choices() -> dict[str, Any]:
             .where(FundingSource.active.is_(True))
             .order_by(FundingSource.is_sponsor, FundingSource.code)
         ).all(),
-        "kecamatan": db.session.execute(
-            select(Region.code, Region.name)
-            .where(Region.level == "kecamatan")
-            .order_by(Region.code)
-        ).all(),
-        "occupations": db.session.execute(
-            select(Occupation.code, Occupation.name_id).order_by(Occupation.sort_order)
-        ).all(),
-        "drives": db.session.execute(
-            select(Drive.id, Drive.name).order_by(Drive.starts_on.desc())
-        ).all(),
         "years": _years(),
+        **registration_choices(),
     }
 
 

@@ -13,7 +13,15 @@ from sqlalchemy import Select, exists, func, select, tuple_
 
 from ..clock import WIB
 from ..extensions import db
-from ..models import Flag, Registration, RegistrationFlag, RegistrationStatus
+from ..models import (
+    Drive,
+    Flag,
+    Occupation,
+    Region,
+    Registration,
+    RegistrationFlag,
+    RegistrationStatus,
+)
 from ..nik import normalise_nik
 
 PAGE_SIZE = 50
@@ -175,3 +183,21 @@ def status_counts() -> dict[str, int]:
             select(Registration.status, func.count()).group_by(Registration.status)
         ).all()
     )
+
+
+def registration_choices() -> dict[str, Any]:
+    """What registrations may be narrowed by: every drive (closed ones too, newest first),
+    occupation and kecamatan, as (value, label) pairs for select lists."""
+    return {
+        "drives": db.session.execute(
+            select(Drive.id, Drive.name).order_by(Drive.starts_on.desc())
+        ).all(),
+        "occupations": db.session.execute(
+            select(Occupation.code, Occupation.name_id).order_by(Occupation.sort_order)
+        ).all(),
+        "kecamatan": db.session.execute(
+            select(Region.code, Region.name)
+            .where(Region.level == "kecamatan")
+            .order_by(Region.code)
+        ).all(),
+    }

@@ -18,9 +18,6 @@ from ..extensions import db
 from ..htmx import is_fragment_request, render
 from ..models import (
     Device,
-    Drive,
-    Occupation,
-    Region,
     Registration,
     RegistrationStatus,
     Role,
@@ -42,28 +39,14 @@ from .decisions import (
     find_possible_duplicates,
     mark_duplicate,
 )
-from .queue import parse_filters, queue_page, status_counts
+from .queue import parse_filters, queue_page, registration_choices, status_counts
 
 
 def _filter_choices() -> dict[str, Any]:
-    return {
-        "volunteers": db.session.execute(
-            select(User.id, User.username)
-            .where(User.role == Role.VOLUNTEER)
-            .order_by(User.username)
-        ).all(),
-        "drives": db.session.execute(
-            select(Drive.id, Drive.name).order_by(Drive.starts_on.desc())
-        ).all(),
-        "occupations": db.session.execute(
-            select(Occupation.code, Occupation.name_id).order_by(Occupation.sort_order)
-        ).all(),
-        "kecamatan": db.session.execute(
-            select(Region.code, Region.name)
-            .where(Region.level == "kecamatan")
-            .order_by(Region.code)
-        ).all(),
-    }
+    volunteers = db.session.execute(
+        select(User.id, User.username).where(User.role == Role.VOLUNTEER).order_by(User.username)
+    ).all()
+    return {"volunteers": volunteers, **registration_choices()}
 
 
 @bp.get("")
