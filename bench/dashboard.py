@@ -31,7 +31,6 @@ import argparse
 import os
 import statistics
 import sys
-import tempfile
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -40,7 +39,15 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
 import generate_dataset
-from review_queue import explain, login, percentile, record_queries, shorten, time_case
+from review_queue import (
+    explain,
+    login,
+    percentile,
+    record_queries,
+    run_on_databases,
+    shorten,
+    time_case,
+)
 from sqlalchemy import func, select
 
 from webapp import create_app
@@ -191,22 +198,7 @@ def main() -> None:
         "--explain", action="store_true", help="print the plans of the slowest queries"
     )
     args = parser.parse_args()
-    if not args.database_url and not args.generate and not args.postgres:
-        parser.error("give --database-url, --generate N or --postgres URL")
-
-    def generated(url: str, count: int) -> str:
-        generate_dataset.generate(url, registrations=count, seed_value=args.seed)
-        return url
-
-    with tempfile.TemporaryDirectory() as tmp:
-        if args.database_url or args.generate:
-            url = args.database_url or f"sqlite:///{tmp}/dashboard.sqlite3"
-            if args.generate:
-                generated(url, args.generate)
-            name = "PostgreSQL" if url.startswith("postgres") else "SQLite"
-            run(name, url, args)
-        if args.postgres:
-            run("PostgreSQL", generated(args.postgres, args.generate or 100_000), args)
+    run_on_databases(parser, args, run, "dashboard.sqlite3")
 
 
 if __name__ == "__main__":

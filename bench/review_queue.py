@@ -307,6 +307,28 @@ def run(label: str, url: str, args: argparse.Namespace) -> None:
         db.engine.dispose()
 
 
+def run_on_databases(parser, args, run, sqlite_file: str) -> None:
+    """``run(name, url, args)`` on the database(s) the options name: --database-url (made
+    by generate_dataset.py), or a SQLite file generated with --generate N, and/or
+    --postgres URL, generated into first."""
+    if not args.database_url and not args.generate and not args.postgres:
+        parser.error("give --database-url, --generate N or --postgres URL")
+
+    def generated(url: str, count: int) -> str:
+        generate_dataset.generate(url, registrations=count, seed_value=args.seed)
+        return url
+
+    with tempfile.TemporaryDirectory() as tmp:
+        if args.database_url or args.generate:
+            url = args.database_url or f"sqlite:///{tmp}/{sqlite_file}"
+            if args.generate:
+                generated(url, args.generate)
+            name = "PostgreSQL" if url.startswith("postgres") else "SQLite"
+            run(name, url, args)
+        if args.postgres:
+            run("PostgreSQL", generated(args.postgres, args.generate or 100_000), args)
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--database-url", help="a database made by generate_dataset.py")
@@ -324,22 +346,7 @@ def main() -> None:
         "--explain", action="store_true", help="print the plans of the slowest queries"
     )
     args = parser.parse_args()
-    if not args.database_url and not args.generate and not args.postgres:
-        parser.error("give --database-url, --generate N or --postgres URL")
-
-    def generated(url: str, count: int) -> str:
-        generate_dataset.generate(url, registrations=count, seed_value=args.seed)
-        return url
-
-    with tempfile.TemporaryDirectory() as tmp:
-        if args.database_url or args.generate:
-            url = args.database_url or f"sqlite:///{tmp}/review.sqlite3"
-            if args.generate:
-                generated(url, args.generate)
-            name = "PostgreSQL" if url.startswith("postgres") else "SQLite"
-            run(name, url, args)
-        if args.postgres:
-            run("PostgreSQL", generated(args.postgres, args.generate or 100_000), args)
+    run_on_databases(parser, args, run, "review.sqlite3")
 
 
 if __name__ == "__main__":
