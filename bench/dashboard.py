@@ -55,7 +55,7 @@ from webapp.clock import today_in_semarang
 from webapp.dashboard.export import SECTIONS
 from webapp.extensions import db
 from webapp.filters import format_number
-from webapp.labels import STATUS_LABELS
+from webapp.lifecycle import STATUS_LABELS
 from webapp.models import FundingTarget, Registration
 
 TARGET_MS = 300.0

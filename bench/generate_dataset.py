@@ -26,7 +26,7 @@ hour, since ages, statuses and "received over the last months" follow the clock)
   coast); Javanese and Indonesian names; structurally valid NIKs (33 74 kk DDMMYY+40
   ssss); statuses by age (recent ones mostly submitted, old ones approved, exported,
   enrolled), each decision with its status event by a coordinator;
-- flags as the app computes them (webapp.registrations.assess_flags): ~5%
+- flags as the app computes them (webapp.domain.registrations.assess_flags): ~5%
   possible_duplicate (a later registration of a NIK already registered; some resolved as
   ``duplicate`` of the first), ~3% nik_outside_semarang, ~2% nik_birth_mismatch, ~2%
   age_out_of_range; and ~1% near-duplicates (same name and birth date, NIK one digit off);
@@ -42,7 +42,7 @@ hour, since ages, statuses and "received over the last months" follow the clock)
   registrations the quotas fill (about 11/12 of each by late November, ~12% of the
   places DBHCHT's); smaller runs stay under them (~10% DBHCHT, the drives' share).
 
-Rows go in through webapp.registrations.registration_row and insert_registrations (the
+Rows go in through webapp.domain.registrations.registration_row and insert_registrations (the
 sync API's bulk path), in chunks, one commit per chunk. Without --analyze, SQLite gets no
 ANALYZE (the app never runs one); PostgreSQL always gets VACUUM ANALYZE, as autovacuum
 would soon after a bulk load.
@@ -62,7 +62,6 @@ from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
 from random import Random
 from types import SimpleNamespace
-from zoneinfo import ZoneInfo
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
@@ -71,7 +70,25 @@ from sqlalchemy import MetaData, bindparam, insert, select, text, update
 from werkzeug.security import generate_password_hash
 
 from webapp import create_app
+from webapp.clock import WIB
+from webapp.domain.reference import (
+    OCCUPATIONS,
+    ProgrammeSettings,
+    load_settings,
+    seed,
+    wilayah_rows,
+)
+from webapp.domain.registrations import (
+    REFERENCE_ALPHABET,
+    REFERENCE_PREFIX,
+    age_on,
+    assess_flags,
+    content_hash,
+    insert_registrations,
+    registration_row,
+)
 from webapp.extensions import db
+from webapp.lifecycle import HOLDS_QUOTA_PLACE, RegistrationStatus
 from webapp.models import (
     BatchStatus,
     Device,
@@ -81,28 +98,11 @@ from webapp.models import (
     Registration,
     RegistrationEvent,
     RegistrationEventKind,
-    RegistrationStatus,
     User,
-)
-from webapp.reference import (
-    OCCUPATIONS,
-    ProgrammeSettings,
-    load_settings,
-    seed,
-    wilayah_rows,
-)
-from webapp.registrations import (
-    REFERENCE_ALPHABET,
-    REFERENCE_PREFIX,
-    age_on,
-    assess_flags,
-    content_hash,
-    insert_registrations,
-    registration_row,
 )
 
 PASSWORD = "Bench-Koordinator-2026"
-WIB = ZoneInfo("Asia/Jakarta")
+
 S = RegistrationStatus
 
 # Where workers live: kecamatan code suffix -> weight.
@@ -210,7 +210,6 @@ REJECT_NOTES = [
 
 
 BATCH_DAY = 25  # enrollment batches are made on this day of each month, at 10:00 WIB
-ALLOCATED = (S.APPROVED, S.EXPORTED, S.ENROLLED)
 
 
 @dataclass
@@ -751,7 +750,7 @@ class Generator:
         )
         steps = self.decisions(status, received)
         row.update(dict.fromkeys(ENROLLMENT_COLUMNS))
-        if status in ALLOCATED:
+        if status in HOLDS_QUOTA_PLACE:
             status, steps, columns = self.enroll(steps, drive_id)
             row.update(columns)
         row["status"] = status

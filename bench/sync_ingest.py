@@ -31,11 +31,11 @@ from flask_migrate import upgrade
 from sqlalchemy import MetaData, insert
 
 from webapp import create_app
-from webapp.auth.accounts import create_user
+from webapp.domain.accounts import create_user
+from webapp.domain.reference import seed, wilayah_rows
+from webapp.domain.registrations import new_references
 from webapp.extensions import db
 from webapp.models import Registration, User, utcnow
-from webapp.reference import seed, wilayah_rows
-from webapp.registrations import new_references
 
 PASSWORD = "Bench-Relawan-2026"
 OCCUPATIONS = ["pkl", "pedagang_pasar", "nelayan", "juru_parkir", "sopir", "ojek"]

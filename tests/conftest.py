@@ -2,6 +2,11 @@
 
 Database tests run on SQLite, and on PostgreSQL too when ``TEST_DATABASE_URL`` is set:
 the ``database_url`` fixture is parametrized, so each such test runs once per database.
+
+Two things keep the suite fast as it grows: passwords are hashed with a cheap method
+(scrypt costs about 90 ms a hash; tests marked ``production_hashing`` get it), and the
+reference data is seeded once per session, then copied back into the emptied tables
+before each test.
 """
 
 from __future__ import annotations
@@ -21,12 +26,14 @@ from flask_migrate import upgrade
 from sqlalchemy import MetaData, inspect, text
 
 from webapp import create_app
-from webapp.auth.accounts import create_user
+from webapp.config import PASSWORD_HASH_METHOD as PRODUCTION_PASSWORD_HASH
+from webapp.domain.accounts import create_user
+from webapp.domain.reference import seed
 from webapp.extensions import db
 from webapp.models import User
-from webapp.reference import seed
 
 TEST_SECRET = secrets.token_urlsafe(48)
+CHEAP_PASSWORD_HASH = "pbkdf2:sha256:1"  # tests only: production refuses it
 PASSWORD = "Rahasia-Lapangan-2026"
 DATABASES = ["sqlite"] + (["postgresql"] if os.environ.get("TEST_DATABASE_URL") else [])
 CSRF_INPUT = re.compile(r'name="csrf_token" value="([^"]+)"')
@@ -41,6 +48,7 @@ def make_app(database_url: str, **overrides: Any) -> Flask:
             "TESTING": True,
             "SQLALCHEMY_DATABASE_URI": database_url,
             "SECRET_KEY": TEST_SECRET,
+            "PASSWORD_HASH_METHOD": CHEAP_PASSWORD_HASH,
             **overrides,
         }
     )
@@ -84,25 +92,53 @@ def migrated_database(database_url: str) -> str:
     return database_url
 
 
-def empty_tables(app: Flask) -> None:
+def empty_tables(app: Flask, reference: ReferenceRows | None = None) -> None:
+    """Empty every table, then put back ``reference`` (rows by table name), in one go."""
     tables = [t for t in db.metadata.sorted_tables if inspect(db.engine).has_table(t.name)]
     with db.engine.begin() as conn:
-        if conn.dialect.name == "postgresql":
-            names = ", ".join(f'"{t.name}"' for t in tables)
-            conn.execute(text(f"TRUNCATE {names} RESTART IDENTITY CASCADE"))
-        else:
-            for table in reversed(tables):
-                conn.execute(table.delete())
+        for table in reversed(tables):  # children before parents
+            conn.execute(table.delete())
+        if conn.dialect.name == "postgresql":  # ids start again at 1, as on a fresh database
+            for table in tables:
+                if "id" in table.c and table.c.id.primary_key:
+                    sequence = f"pg_get_serial_sequence('{table.name}', 'id')"
+                    conn.execute(text(f"SELECT setval({sequence}, 1, false)"))
+        for table in tables:  # parents before children
+            if reference and reference.get(table.name):
+                conn.execute(table.insert(), reference[table.name])
 
 
-@pytest.fixture
-def app(migrated_database: str) -> Iterator[Flask]:
-    """The app on a migrated database holding only the seeded reference data."""
+ReferenceRows = dict[str, list[dict[str, Any]]]
+
+
+@pytest.fixture(scope="session")
+def reference_rows(migrated_database: str) -> ReferenceRows:
+    """The seeded reference data, read back once per session to be copied into each test.
+
+    Generated ids are left out, so that each copy numbers its rows as a fresh seed would.
+    """
     app = make_app(migrated_database)
     with app.app_context():
         empty_tables(app)
         seed()
+        rows = {}
+        for table in db.metadata.sorted_tables:
+            found = [dict(r) for r in db.session.execute(table.select()).mappings()]
+            generated = {c.name for c in table.primary_key.columns if c.name == "id"}
+            rows[table.name] = [{k: v for k, v in r.items() if k not in generated} for r in found]
         db.session.remove()
+    return rows
+
+
+@pytest.fixture
+def app(migrated_database: str, reference_rows: ReferenceRows, request) -> Iterator[Flask]:
+    """The app on a migrated database holding only the seeded reference data."""
+    overrides = {}
+    if request.node.get_closest_marker("production_hashing"):
+        overrides["PASSWORD_HASH_METHOD"] = PRODUCTION_PASSWORD_HASH
+    app = make_app(migrated_database, **overrides)
+    with app.app_context():
+        empty_tables(app, reference_rows)
     yield app
 
 
@@ -188,14 +224,14 @@ def make_registration(app: Flask):
     """
     from datetime import date
 
-    from webapp.reference import load_form_choices
-    from webapp.registrations import (
+    from webapp.domain.choices import load_form_choices
+    from webapp.domain.registrations import (
         content_hash,
         insert_registrations,
         new_references,
         registration_row,
     )
-    from webapp.schemas import validate_registration
+    from webapp.domain.schemas import validate_registration
 
     def make(
         collected_by: str, *, status: str = "submitted", flags=(), received_at=None, **changes: str

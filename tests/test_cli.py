@@ -2,12 +2,13 @@
 
 from __future__ import annotations
 
+import pytest
 from sqlalchemy import func, select
 
 from tests.conftest import login
+from webapp.domain.reference import load_settings
 from webapp.extensions import db
 from webapp.models import FundingTarget, ProgrammeSetting, Region, User
-from webapp.reference import load_settings
 
 
 def count(model, *where):
@@ -47,6 +48,7 @@ def test_seed_keeps_what_an_admin_changed(app):
         assert load_settings().jkm_monthly == 7_000
 
 
+@pytest.mark.production_hashing
 def test_create_user_makes_an_account_that_can_log_in(app):
     runner = app.test_cli_runner()
     result = runner.invoke(

@@ -13,12 +13,12 @@ from werkzeug.exceptions import HTTPException
 from werkzeug.middleware.proxy_fix import ProxyFix
 
 from . import config, security
+from .config import LANGUAGE_COOKIE
 from .extensions import babel, csrf, db, limiter, login_manager, migrate
 
 log = logging.getLogger(__name__)
 
 MIGRATIONS_DIR = Path(__file__).resolve().parent.parent / "migrations"
-LANGUAGE_COOKIE = "lang"
 
 
 def create_app(

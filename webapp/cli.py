@@ -6,11 +6,11 @@ import click
 from flask import Flask
 from sqlalchemy import func, select
 
-from .audit import record_event
-from .auth.accounts import AccountError, create_user, generate_password
+from .domain.accounts import AccountError, create_user, generate_password
+from .domain.audit import record_event
+from .domain.reference import seed
 from .extensions import db
 from .models import Role, User
-from .reference import seed
 
 
 def register_commands(app: Flask) -> None:

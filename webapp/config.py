@@ -14,6 +14,10 @@ from datetime import timedelta
 from pathlib import Path
 
 DEV_SECRET_FILE = "secret_key"  # noqa: S105 (a file name)
+LANGUAGE_COOKIE = "lang"
+# How passwords are hashed (Werkzeug's method string). The test suite sets a cheap one
+# to stay fast; production refuses to start with anything but scrypt.
+PASSWORD_HASH_METHOD = "scrypt"  # noqa: S105 (a method name, not a password)
 
 
 class ConfigError(RuntimeError):
@@ -74,6 +78,7 @@ def load(app, overrides: dict | None = None) -> None:
         # A phone's sync token lasts this long; then the volunteer logs in again.
         DEVICE_TOKEN_DAYS=int(env.get("DEVICE_TOKEN_DAYS", "90")),
         MAX_CONTENT_LENGTH=2 * 1024 * 1024,
+        PASSWORD_HASH_METHOD=PASSWORD_HASH_METHOD,
     )
     app.config.from_prefixed_env("WEBAPP")
     if overrides:
@@ -82,6 +87,15 @@ def load(app, overrides: dict | None = None) -> None:
         app.config["SQLALCHEMY_DATABASE_URI"]
     )
     _check_secret(app)
+    _check_password_hashing(app)
+
+
+def _check_password_hashing(app) -> None:
+    method = app.config["PASSWORD_HASH_METHOD"]
+    if app.config["APP_ENV"] == "production" and method != PASSWORD_HASH_METHOD:
+        raise ConfigError(
+            f"PASSWORD_HASH_METHOD must be {PASSWORD_HASH_METHOD!r} in production, not {method!r}."
+        )
 
 
 def _check_secret(app) -> None:

@@ -7,7 +7,7 @@ from datetime import date, datetime
 from flask import Flask
 
 from .clock import WIB
-from .nik import mask_nik
+from .domain.nik import mask_nik
 
 
 def format_date(value: date | None) -> str:

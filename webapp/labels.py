@@ -6,18 +6,9 @@ from flask import Flask
 from flask_babel import get_locale
 from flask_babel import lazy_gettext as _l
 
-from .models import BatchStatus, Flag, RegistrationEventKind, RegistrationStatus, Role
-from .reference import HEIR_RELATIONSHIPS, OCCUPATIONS, wilayah_rows
-
-STATUS_LABELS = {
-    RegistrationStatus.SUBMITTED: _l("Menunggu tinjauan"),
-    RegistrationStatus.NEEDS_FIX: _l("Perlu diperbaiki"),
-    RegistrationStatus.APPROVED: _l("Disetujui"),
-    RegistrationStatus.REJECTED: _l("Ditolak"),
-    RegistrationStatus.DUPLICATE: _l("Ganda"),
-    RegistrationStatus.EXPORTED: _l("Dikirim ke BPJS"),
-    RegistrationStatus.ENROLLED: _l("Terdaftar di BPJS"),
-}
+from .domain.reference import HEIR_RELATIONSHIPS, OCCUPATIONS, wilayah_rows
+from .lifecycle import STATUS_LABELS, RegistrationStatus, StatusGroups
+from .models import BatchStatus, Flag, RegistrationEventKind, Role
 
 FLAG_LABELS = {
     Flag.POSSIBLE_DUPLICATE: _l("Mungkin ganda: NIK sudah pernah didaftarkan"),
@@ -102,6 +93,8 @@ def occupation_name(code: str) -> str:
 def init_app(app: Flask) -> None:
     app.jinja_env.globals.update(
         status_labels=STATUS_LABELS,
+        Status=RegistrationStatus,
+        status_groups=StatusGroups,
         flag_labels=FLAG_LABELS,
         role_labels=ROLE_LABELS,
         batch_status_labels=BATCH_STATUS_LABELS,

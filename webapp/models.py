@@ -6,6 +6,7 @@ import enum
 from datetime import UTC, date, datetime
 from typing import Any
 
+from flask import current_app
 from flask_login import UserMixin
 from sqlalchemy import (
     JSON,
@@ -24,6 +25,7 @@ from sqlalchemy.orm import Mapped, mapped_column, relationship
 from werkzeug.security import check_password_hash, generate_password_hash
 
 from .extensions import db
+from .lifecycle import RegistrationStatus
 
 
 def utcnow() -> datetime:
@@ -51,24 +53,6 @@ class Role(enum.StrEnum):
     VOLUNTEER = "volunteer"
     COORDINATOR = "coordinator"
     ADMIN = "admin"
-
-
-class RegistrationStatus(enum.StrEnum):
-    SUBMITTED = "submitted"
-    NEEDS_FIX = "needs_fix"
-    APPROVED = "approved"
-    REJECTED = "rejected"
-    DUPLICATE = "duplicate"
-    EXPORTED = "exported"
-    ENROLLED = "enrolled"
-
-
-# Statuses that hold a place in a funding source's yearly quota.
-ALLOCATED_STATUSES = (
-    RegistrationStatus.APPROVED,
-    RegistrationStatus.EXPORTED,
-    RegistrationStatus.ENROLLED,
-)
 
 
 class BatchStatus(enum.StrEnum):
@@ -103,8 +87,10 @@ class User(UserMixin, db.Model):
     last_login_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
 
     def set_password(self, password: str) -> None:
-        # scrypt, Werkzeug's default: memory-hard, salted, with its parameters in the hash.
-        self.password_hash = generate_password_hash(password, method="scrypt")
+        # scrypt by default (config.PASSWORD_HASH_METHOD): memory-hard, salted, with its
+        # parameters in the hash, so a hash made with other parameters still checks.
+        method = current_app.config["PASSWORD_HASH_METHOD"]
+        self.password_hash = generate_password_hash(password, method=method)
 
     def check_password(self, password: str) -> bool:
         return check_password_hash(self.password_hash, password)

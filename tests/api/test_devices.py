@@ -5,7 +5,7 @@ from __future__ import annotations
 from sqlalchemy import select
 
 from tests.conftest import PASSWORD, make_app
-from webapp.auth.devices import hash_token
+from webapp.domain.devices import hash_token
 from webapp.extensions import db
 from webapp.models import Device, User
 

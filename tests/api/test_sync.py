@@ -10,9 +10,9 @@ import pytest
 from sqlalchemy import func, select
 
 from tests.conftest import PASSWORD, valid_registration
+from webapp.domain.registrations import change_status
 from webapp.extensions import db
 from webapp.models import Device, Registration, User, utcnow
-from webapp.registrations import change_status
 
 
 @pytest.fixture

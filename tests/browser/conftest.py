@@ -27,6 +27,8 @@ from typing import Any
 import pytest
 from playwright.sync_api import BrowserContext, ConsoleMessage, Error, Page
 
+from tests.conftest import CHEAP_PASSWORD_HASH
+
 # Requests made by a service worker (a sync it runs on Background Sync, say) go through
 # the context's routes and request events too, as a page's do. Read when Playwright
 # starts, so it is set here, before the session's ``playwright`` fixture.
@@ -230,6 +232,7 @@ def _app_env(database_url: str) -> dict[str, str]:
         **os.environ,
         "DATABASE_URL": database_url,
         "SECRET_KEY": secrets.token_urlsafe(48)[:48],
+        "WEBAPP_PASSWORD_HASH_METHOD": CHEAP_PASSWORD_HASH,
         "PYTHONUNBUFFERED": "1",
     }
 

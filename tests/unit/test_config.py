@@ -24,6 +24,17 @@ def test_production_starts_with_a_real_secret(monkeypatch):
     assert app.config["SECRET_KEY"] == "k" * 48
 
 
+def test_production_refuses_the_tests_cheap_password_hashing(monkeypatch):
+    monkeypatch.setenv("APP_ENV", "production")
+    monkeypatch.setenv("SECRET_KEY", "k" * 48)
+    monkeypatch.setenv("WEBAPP_PASSWORD_HASH_METHOD", "pbkdf2:sha256:1")
+    with pytest.raises(ConfigError, match="PASSWORD_HASH_METHOD"):
+        create_app({"SQLALCHEMY_DATABASE_URI": "sqlite://"})
+    monkeypatch.delenv("WEBAPP_PASSWORD_HASH_METHOD")
+    app = create_app({"SQLALCHEMY_DATABASE_URI": "sqlite://"})
+    assert app.config["PASSWORD_HASH_METHOD"] == "scrypt"
+
+
 def test_development_secret_is_generated_once_and_kept(monkeypatch, tmp_path):
     monkeypatch.delenv("SECRET_KEY", raising=False)
     monkeypatch.delenv("APP_ENV", raising=False)

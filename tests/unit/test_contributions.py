@@ -7,7 +7,7 @@ from types import SimpleNamespace
 
 import pytest
 
-from webapp.contributions import (
+from webapp.domain.contributions import (
     CoverGroup,
     IncomeGroup,
     budget,

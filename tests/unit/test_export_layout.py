@@ -7,6 +7,7 @@ from dataclasses import replace
 from datetime import date
 from pathlib import Path
 
+from webapp.domain.reference import HEIR_RELATIONSHIPS, OCCUPATIONS
 from webapp.enrollment.layout import (
     COLUMNS,
     HEADERS,
@@ -14,7 +15,6 @@ from webapp.enrollment.layout import (
     ExportRow,
     row_values,
 )
-from webapp.reference import HEIR_RELATIONSHIPS, OCCUPATIONS
 
 DOC = Path(__file__).parents[2] / "docs" / "bpjs-export.md"
 

@@ -2,8 +2,8 @@ from datetime import UTC, date, datetime
 
 import pytest
 
+from webapp.domain.nik import mask_nik
 from webapp.filters import format_date, format_datetime, format_rupiah
-from webapp.nik import mask_nik
 
 
 @pytest.mark.parametrize(

@@ -9,8 +9,8 @@ from flask import Flask
 
 from tests.conftest import TEST_SECRET
 from webapp import create_app
+from webapp.domain.funding import AllocationError, Quota, check_allocation, propose_source
 from webapp.enrollment.batches import check_batch_request
-from webapp.enrollment.funding import AllocationError, Quota, check_allocation, propose_source
 
 
 @pytest.fixture(scope="module")

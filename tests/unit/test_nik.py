@@ -1,4 +1,4 @@
-"""Tests for webapp.nik: NIK parsing and the Kota Semarang checks."""
+"""Tests for webapp.domain.nik: NIK parsing and the Kota Semarang checks."""
 
 from __future__ import annotations
 
@@ -9,7 +9,7 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from webapp.nik import (
+from webapp.domain.nik import (
     SEMARANG_CITY_PREFIX,
     SEMARANG_KECAMATAN_COUNT,
     VALID_PROVINCE_CODES,

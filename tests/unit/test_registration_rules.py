@@ -7,8 +7,8 @@ from datetime import date
 
 import pytest
 
-from webapp.reference import ProgrammeSettings
-from webapp.registrations import age_on, assess_flags, new_reference
+from webapp.domain.reference import ProgrammeSettings
+from webapp.domain.registrations import age_on, assess_flags, new_reference
 
 TODAY = date(2026, 11, 24)
 SETTINGS = ProgrammeSettings(

@@ -9,8 +9,8 @@ from flask import Flask
 
 from tests.conftest import TEST_SECRET, valid_registration
 from webapp import create_app
-from webapp.reference import FormChoices
-from webapp.schemas import normalise_phone, validate_registration
+from webapp.domain.choices import FormChoices
+from webapp.domain.schemas import normalise_phone, validate_registration
 
 TODAY = date(2026, 11, 24)
 CHOICES = FormChoices(

@@ -15,7 +15,8 @@ from sqlalchemy import func, select
 
 from tests.conftest import PASSWORD, csrf_token, login
 from webapp.admin import rules
-from webapp.clock import WIB
+from webapp.clock import WIB, semarang_days
+from webapp.domain import parsing
 from webapp.extensions import db
 from webapp.models import (
     AuditEvent,
@@ -756,7 +757,7 @@ def test_admin_forms_without_a_csrf_token_are_refused(app, admin):
     ],
 )
 def test_parse_whole_number(typed, expected):
-    assert rules.parse_whole_number(typed) == expected
+    assert parsing.parse_whole_number(typed) == expected
 
 
 @pytest.mark.parametrize(
@@ -773,7 +774,7 @@ def test_parse_whole_number(typed, expected):
     ],
 )
 def test_parse_date(typed, expected):
-    assert rules.parse_date(typed) == expected
+    assert parsing.parse_date(typed) == expected
 
 
 KEYS = ["jkk_rate_bp", "jkk_income_floor", "jkm_monthly", "min_age", "max_age"]
@@ -893,10 +894,10 @@ def test_check_audit_filter():
 
 
 def test_day_bounds_cover_whole_days_in_semarang():
-    start, end = rules.day_bounds(date(2026, 11, 6), date(2026, 11, 7), WIB)
+    start, end = semarang_days(date(2026, 11, 6), date(2026, 11, 7))
     assert start == datetime(2026, 11, 5, 17, 0, tzinfo=UTC)
     assert end == datetime(2026, 11, 7, 17, 0, tzinfo=UTC)
-    assert rules.day_bounds(None, None, WIB) == (None, None)
+    assert semarang_days(None, None) == (None, None)
 
 
 def test_cursor_round_trip():

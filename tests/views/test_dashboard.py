@@ -66,6 +66,20 @@ def enrolled(source: str = "APBD", at: datetime = IN_2026) -> dict:
     }
 
 
+def add_drive(app, name: str) -> int:
+    """A drive in June 2026 at Pasar Johar's kelurahan; returns its id."""
+    with app.app_context():
+        drive = Drive(
+            name=name,
+            kelurahan_code="33.74.01.1001",
+            starts_on=date(2026, 6, 1),
+            ends_on=date(2026, 6, 30),
+        )
+        db.session.add(drive)
+        db.session.commit()
+        return drive.id
+
+
 def page(client, query: str = f"?year={YEAR}") -> str:
     response = client.get(f"/dashboard{query}")
     assert response.status_code == 200
@@ -278,20 +292,22 @@ def test_a_long_breakdown_charts_the_largest_and_lists_them_all(
 
 def test_drive_and_volunteer_names_are_escaped(app, coordinator, make_registration, make_user):
     name = make_user("volunteer", full_name='<b onmouseover="x()">Ani</b>')
-    with app.app_context():
-        drive = Drive(
-            name="<script>alert(1)</script> Pasar Johar",
-            kelurahan_code="33.74.01.1001",
-            starts_on=date(2026, 6, 1),
-            ends_on=date(2026, 6, 30),
-        )
-        db.session.add(drive)
-        db.session.commit()
-        drive_id = drive.id
+    drive_id = add_drive(app, "<script>alert(1)</script> Pasar Johar")
     make_registration(name, received_at=IN_2026, drive_id=str(drive_id))
     html = page(coordinator)
     assert "<script>alert(1)</script>" not in html and "<b onmouseover" not in html
     assert "&lt;script&gt;alert(1)&lt;/script&gt; Pasar Johar" in html
+
+
+@pytest.mark.parametrize("start", ["=", "+", "-", "@", "\t", "\n", "＝", "＋", "－", "＠"])
+def test_a_name_that_a_spreadsheet_would_run_stays_text_in_the_csv(
+    app, coordinator, make_registration, volunteer_name, start
+):
+    drive_id = add_drive(app, f'{start}HYPERLINK("http://x.test","klik")')
+    make_registration(volunteer_name, received_at=IN_2026, drive_id=str(drive_id))
+    _, rows = download(coordinator, "drive")
+    names = [r[1] for r in rows[1:]]
+    assert f'\'{start}HYPERLINK("http://x.test","klik")' in names
 
 
 # Weeks ---------------------------------------------------------------------------------

@@ -242,6 +242,32 @@ def test_automatic_allocation_fills_what_has_room(
         assert sources == ["APBD", "APBD", None]
 
 
+@pytest.mark.parametrize("bad", ["abc", "20266", "1999", "²026", "2026.5"])
+def test_a_year_that_is_not_one_is_answered_as_on_the_dashboard(
+    app, coordinator, make_registration, volunteer_name, bad
+):
+    for path in ("/enrollment", "/enrollment/allocation", "/dashboard"):
+        response = coordinator.get(f"{path}?year={bad}")
+        assert response.status_code == 400, path
+        html = response.get_data(as_text=True)
+        assert "tidak dikenal: tulis tahun dengan empat angka" in html, path
+        assert f"Yang ditampilkan tahun {YEAR}" in html, path
+    ids = people(make_registration, volunteer_name, 1, status="approved")
+    response = coordinator.post(
+        f"/enrollment/allocation/auto?year={bad}",
+        data={"csrf_token": csrf_token(coordinator, "/enrollment/allocation")},
+    )
+    assert response.status_code == 400
+    with app.app_context():  # nothing allocated into a year nobody asked for
+        assert db.session.get(Registration, ids[0]).funding_source_code is None
+
+
+def test_a_year_without_targets_is_shown_empty_not_replaced(coordinator):
+    html = coordinator.get("/enrollment?year=2031").get_data(as_text=True)
+    assert "Kepesertaan BPJS Ketenagakerjaan 2031" in html
+    assert '<option value="2031" selected>' in html
+
+
 # ---------------------------------------------------------------------------
 # Batches
 

@@ -178,7 +178,7 @@ def test_a_form_with_errors_keeps_its_id_so_the_fixed_one_is_stored_once(app, cl
 
 
 def test_a_database_failure_logs_no_personal_data(app, client, volunteer, caplog, monkeypatch):
-    import webapp.registrations as rules
+    import webapp.domain.registrations as rules
 
     first = client.get(submit(client, valid_registration()).location).get_data(as_text=True)
     taken = re.search(r"data-reference>([^<]+)<", first).group(1)

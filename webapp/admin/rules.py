@@ -11,69 +11,28 @@ from __future__ import annotations
 import re
 from collections.abc import Collection, Mapping
 from dataclasses import dataclass
-from datetime import UTC, date, datetime, time, timedelta, tzinfo
+from datetime import UTC, date, datetime, timedelta
 
 from flask_babel import lazy_gettext as _l
 
-Errors = dict[str, list[str]]
+from ..domain.parsing import (
+    DATE_FORMAT,
+    FIRST_YEAR,
+    LAST_YEAR,
+    REQUIRED,
+    WHOLE_NUMBER,
+    Errors,
+    add_error,
+    clean_text,
+    parse_date,
+    parse_whole_number,
+    parse_year,
+)
 
-REQUIRED = _l("Wajib diisi.")
-WHOLE_NUMBER = _l("Isi dengan bilangan bulat 0 atau lebih, tanpa koma, mis. 1000000.")
-DATE_FORMAT = _l("Tanggal tidak valid; tulis HH-BB-TTTT, mis. 06-11-2026.")
-
-# Big enough for any rupiah amount the programme sees, small enough for a BIGINT.
-MAX_WHOLE_NUMBER = 10**15
 BASIS_POINTS_WHOLE = 10_000  # 100%
 FULL_NAME_MAX = 100
 DRIVE_NAME_MAX = 150
 DRIVE_PLACE_MAX = 200
-FIRST_TARGET_YEAR = 2020
-LAST_TARGET_YEAR = 2100
-
-# ASCII digits only: Python's \d also matches the digits of other scripts.
-_DIGITS = re.compile(r"[0-9]+")
-# 1.000.000 or 1 000 000: Indonesian thousands separators.
-_GROUPED = re.compile(r"[0-9]{1,3}([. ][0-9]{3})+")
-_RUPIAH_PREFIX = re.compile(r"^rp\.?\s*", re.IGNORECASE)
-_ISO_DATE = re.compile(r"[0-9]{4}-[0-9]{2}-[0-9]{2}")
-_UI_DATE = re.compile(r"([0-9]{1,2})[-/.]([0-9]{1,2})[-/.]([0-9]{4})")
-
-
-# ---------------------------------------------------------------------------
-# Numbers and dates as typed
-
-
-def parse_whole_number(text: str | None) -> int | None:
-    """'1000000', '1.000.000', 'Rp1.000.000' -> 1000000; None for anything else.
-
-    Negative numbers, decimals and numbers too large to store are refused.
-    """
-    text = _RUPIAH_PREFIX.sub("", (text or "").strip())
-    if _GROUPED.fullmatch(text):
-        text = text.replace(".", "").replace(" ", "")
-    if not _DIGITS.fullmatch(text):
-        return None
-    value = int(text)
-    return value if value <= MAX_WHOLE_NUMBER else None
-
-
-def parse_date(text: str | None) -> date | None:
-    """'2026-11-06' (what a date input sends) or '06-11-2026' (how the UI writes dates)."""
-    text = (text or "").strip()
-    try:
-        if _ISO_DATE.fullmatch(text):
-            return date.fromisoformat(text)
-        if match := _UI_DATE.fullmatch(text):
-            day, month, year = (int(part) for part in match.groups())
-            return date(year, month, day)
-    except ValueError:
-        return None
-    return None
-
-
-def _add(errors: Errors, field: str, message: str) -> None:
-    errors.setdefault(field, []).append(message)
-
 
 # ---------------------------------------------------------------------------
 # Programme settings and targets
@@ -92,17 +51,17 @@ def check_settings(
     for key in keys:
         raw = (typed.get(key) or "").strip()
         if not raw:
-            _add(errors, key, str(REQUIRED))
+            add_error(errors, key, REQUIRED)
         elif (value := parse_whole_number(raw)) is None:
-            _add(errors, key, str(WHOLE_NUMBER))
+            add_error(errors, key, WHOLE_NUMBER)
         else:
             values[key] = value
     if "jkk_rate_bp" in values and values["jkk_rate_bp"] > BASIS_POINTS_WHOLE:
-        _add(
-            errors, "jkk_rate_bp", str(_l("Tarif JKK paling besar 10000 basis poin (100 persen)."))
+        add_error(
+            errors, "jkk_rate_bp", _l("Tarif JKK paling besar 10000 basis poin (100 persen).")
         )
     if "min_age" in values and "max_age" in values and values["min_age"] >= values["max_age"]:
-        _add(errors, "max_age", str(_l("Usia tertinggi harus lebih besar dari usia terendah.")))
+        add_error(errors, "max_age", _l("Usia tertinggi harus lebih besar dari usia terendah."))
     return values, errors
 
 
@@ -118,7 +77,7 @@ def check_target_workers(typed: Mapping[str, str]) -> tuple[dict[str, int], Erro
     for field, raw in typed.items():
         value = parse_whole_number(raw)
         if value is None:
-            _add(errors, field, str(WHOLE_NUMBER) if raw.strip() else str(REQUIRED))
+            add_error(errors, field, WHOLE_NUMBER if raw.strip() else REQUIRED)
         else:
             values[field] = value
     return values, errors
@@ -140,42 +99,34 @@ def check_new_target(
     """A yearly target for a funding source that has none for that year yet."""
     errors: Errors = {}
     year_text = (typed.get("year") or "").strip()
-    year = int(year_text) if _DIGITS.fullmatch(year_text) else None
+    year = parse_year(year_text)
     if not year_text:
-        _add(errors, "year", str(REQUIRED))
-    elif year is None or not FIRST_TARGET_YEAR <= year <= LAST_TARGET_YEAR:
-        _add(
+        add_error(errors, "year", REQUIRED)
+    elif year is None:
+        add_error(
             errors,
             "year",
-            str(
-                _l(
-                    "Tahun harus antara %(first)d dan %(last)d.",
-                    first=FIRST_TARGET_YEAR,
-                    last=LAST_TARGET_YEAR,
-                )
-            ),
+            _l("Tahun harus antara %(first)d dan %(last)d.", first=FIRST_YEAR, last=LAST_YEAR),
         )
     source = (typed.get("funding_source_code") or "").strip()
     if not source:
-        _add(errors, "funding_source_code", str(REQUIRED))
+        add_error(errors, "funding_source_code", REQUIRED)
     elif source not in funding_sources:
-        _add(errors, "funding_source_code", str(_l("Pilih sumber dana dari daftar.")))
+        add_error(errors, "funding_source_code", _l("Pilih sumber dana dari daftar."))
     workers_text = (typed.get("workers") or "").strip()
     workers = parse_whole_number(workers_text)
     if not workers_text:
-        _add(errors, "workers", str(REQUIRED))
+        add_error(errors, "workers", REQUIRED)
     elif workers is None:
-        _add(errors, "workers", str(WHOLE_NUMBER))
+        add_error(errors, "workers", WHOLE_NUMBER)
     if not errors and (year, source) in existing:
-        _add(
+        add_error(
             errors,
             "year",
-            str(
-                _l(
-                    "Target %(year)d untuk %(source)s sudah ada; ubah angkanya di tabel target.",
-                    year=year,
-                    source=source,
-                )
+            _l(
+                "Target %(year)d untuk %(source)s sudah ada; ubah angkanya di tabel target.",
+                year=year,
+                source=source,
             ),
         )
     if errors or year is None or workers is None:
@@ -200,20 +151,20 @@ def check_new_sponsor(
     errors: Errors = {}
     code = (typed.get("code") or "").strip().upper()
     if not code:
-        _add(errors, "code", str(REQUIRED))
+        add_error(errors, "code", REQUIRED)
     elif not _SOURCE_CODE.fullmatch(code):
-        _add(
+        add_error(
             errors,
             "code",
-            str(_l("Kode 2–32 huruf, angka atau tanda minus, tanpa spasi, mis. CSR-BANKJATENG.")),
+            _l("Kode 2–32 huruf, angka atau tanda minus, tanpa spasi, mis. CSR-BANKJATENG."),
         )
     elif code in {c.upper() for c in existing_codes}:
-        _add(errors, "code", str(_l("Kode %(code)s sudah dipakai.", code=code)))
-    name = _clean_text(typed.get("name"))
+        add_error(errors, "code", _l("Kode %(code)s sudah dipakai.", code=code))
+    name = clean_text(typed.get("name"))
     if not name:
-        _add(errors, "name", str(REQUIRED))
+        add_error(errors, "name", REQUIRED)
     elif len(name) > SOURCE_NAME_MAX:
-        _add(errors, "name", str(_l("Paling banyak %(n)d karakter.", n=SOURCE_NAME_MAX)))
+        add_error(errors, "name", _l("Paling banyak %(n)d karakter.", n=SOURCE_NAME_MAX))
     if errors:
         return None, errors
     return NewSponsor(code, name), errors
@@ -233,10 +184,6 @@ class NewDrive:
     ends_on: date
 
 
-def _clean_text(value: str | None) -> str:
-    return " ".join((value or "").split())
-
-
 def check_new_drive(
     typed: Mapping[str, str],
     *,
@@ -248,35 +195,35 @@ def check_new_drive(
     The funding source is optional; the end date may not come before the start date.
     """
     errors: Errors = {}
-    name = _clean_text(typed.get("name"))
+    name = clean_text(typed.get("name"))
     if not name:
-        _add(errors, "name", str(REQUIRED))
+        add_error(errors, "name", REQUIRED)
     elif len(name) > DRIVE_NAME_MAX:
-        _add(errors, "name", str(_l("Paling banyak %(n)d karakter.", n=DRIVE_NAME_MAX)))
-    place = _clean_text(typed.get("place"))
+        add_error(errors, "name", _l("Paling banyak %(n)d karakter.", n=DRIVE_NAME_MAX))
+    place = clean_text(typed.get("place"))
     if not place:
-        _add(errors, "place", str(REQUIRED))
+        add_error(errors, "place", REQUIRED)
     elif len(place) > DRIVE_PLACE_MAX:
-        _add(errors, "place", str(_l("Paling banyak %(n)d karakter.", n=DRIVE_PLACE_MAX)))
+        add_error(errors, "place", _l("Paling banyak %(n)d karakter.", n=DRIVE_PLACE_MAX))
     kelurahan = (typed.get("kelurahan_code") or "").strip()
     if not kelurahan:
-        _add(errors, "kelurahan_code", str(REQUIRED))
+        add_error(errors, "kelurahan_code", REQUIRED)
     elif kelurahan not in kelurahan_codes:
-        _add(errors, "kelurahan_code", str(_l("Pilih kelurahan di Kota Semarang dari daftar.")))
+        add_error(errors, "kelurahan_code", _l("Pilih kelurahan di Kota Semarang dari daftar."))
     source = (typed.get("funding_source_code") or "").strip() or None
     if source is not None and source not in funding_sources:
-        _add(errors, "funding_source_code", str(_l("Pilih sumber dana dari daftar.")))
+        add_error(errors, "funding_source_code", _l("Pilih sumber dana dari daftar."))
     dates: dict[str, date] = {}
     for field in ("starts_on", "ends_on"):
         raw = (typed.get(field) or "").strip()
         if not raw:
-            _add(errors, field, str(REQUIRED))
+            add_error(errors, field, REQUIRED)
         elif (parsed := parse_date(raw)) is None:
-            _add(errors, field, str(DATE_FORMAT))
+            add_error(errors, field, DATE_FORMAT)
         else:
             dates[field] = parsed
     if len(dates) == 2 and dates["ends_on"] < dates["starts_on"]:
-        _add(errors, "ends_on", str(_l("Tanggal selesai tidak boleh sebelum tanggal mulai.")))
+        add_error(errors, "ends_on", _l("Tanggal selesai tidak boleh sebelum tanggal mulai."))
     if errors:
         return None, errors
     return NewDrive(name, place, kelurahan, source, dates["starts_on"], dates["ends_on"]), errors
@@ -301,15 +248,15 @@ def check_new_user(typed: Mapping[str, str], *, roles: Collection[str]) -> tuple
     errors: Errors = {}
     username = (typed.get("username") or "").strip()
     if not username:
-        _add(errors, "username", str(REQUIRED))
-    full_name = _clean_text(typed.get("full_name"))
+        add_error(errors, "username", REQUIRED)
+    full_name = clean_text(typed.get("full_name"))
     if not full_name:
-        _add(errors, "full_name", str(REQUIRED))
+        add_error(errors, "full_name", REQUIRED)
     elif len(full_name) > FULL_NAME_MAX:
-        _add(errors, "full_name", str(_l("Paling banyak %(n)d karakter.", n=FULL_NAME_MAX)))
+        add_error(errors, "full_name", _l("Paling banyak %(n)d karakter.", n=FULL_NAME_MAX))
     role = (typed.get("role") or "").strip()
     if role not in roles:
-        _add(errors, "role", str(_l("Pilih peran dari daftar.")))
+        add_error(errors, "role", _l("Pilih peran dari daftar."))
     return NewUser(username, full_name, role), errors
 
 
@@ -319,7 +266,7 @@ def deactivation_problem(*, actor_id: int, user_id: int) -> str | None:
     An admin cannot lock themself out (which also keeps at least one admin active).
     """
     if actor_id == user_id:
-        return str(_l("Anda tidak bisa menonaktifkan akun Anda sendiri."))
+        return _l("Anda tidak bisa menonaktifkan akun Anda sendiri.")
     return None
 
 
@@ -362,9 +309,9 @@ def check_audit_filter(typed: Mapping[str, str]) -> tuple[AuditFilter, Errors]:
         raw = (typed.get(field) or "").strip()
         dates[field] = parse_date(raw) if raw else None
         if raw and dates[field] is None:
-            _add(errors, field, str(DATE_FORMAT))
+            add_error(errors, field, DATE_FORMAT)
     if dates["from"] and dates["to"] and dates["to"] < dates["from"]:
-        _add(errors, "to", str(_l("Tanggal akhir tidak boleh sebelum tanggal awal.")))
+        add_error(errors, "to", _l("Tanggal akhir tidak boleh sebelum tanggal awal."))
     found = AuditFilter(
         action=(typed.get("action") or "").strip()[:64],
         actor=(typed.get("actor") or "").strip()[:64],
@@ -372,19 +319,6 @@ def check_audit_filter(typed: Mapping[str, str]) -> tuple[AuditFilter, Errors]:
         date_to=dates["to"],
     )
     return found, errors
-
-
-def day_bounds(
-    date_from: date | None, date_to: date | None, zone: tzinfo
-) -> tuple[datetime | None, datetime | None]:
-    """[start, end) in UTC covering whole days from ``date_from`` to ``date_to`` in ``zone``."""
-    start = datetime.combine(date_from, time(), zone).astimezone(UTC) if date_from else None
-    end = (
-        datetime.combine(date_to + timedelta(days=1), time(), zone).astimezone(UTC)
-        if date_to
-        else None
-    )
-    return start, end
 
 
 _EPOCH = datetime(1970, 1, 1, tzinfo=UTC)

@@ -6,13 +6,13 @@ from flask import current_app, flash, redirect, render_template, request, sessio
 from flask_babel import gettext as _
 from flask_login import current_user, login_user, logout_user
 
-from .. import LANGUAGE_COOKIE
-from ..audit import record_event
+from ..config import LANGUAGE_COOKIE
+from ..domain.accounts import MIN_PASSWORD_LENGTH, authenticate, password_problem
+from ..domain.audit import record_event
 from ..extensions import db, limiter, login_manager
 from ..models import Role, User
 from ..security import public, role_required
 from . import bp
-from .accounts import MIN_PASSWORD_LENGTH, authenticate, password_problem
 
 HOME_BY_ROLE = {
     Role.VOLUNTEER: "field.home",

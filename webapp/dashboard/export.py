@@ -15,29 +15,21 @@ from typing import Any
 from flask_babel import gettext as _
 
 from ..clock import WIB
-from ..contributions import ContributionSettings
-from ..enrollment.funding import load_quotas
-from ..labels import STATUS_LABELS
+from ..domain.contributions import ContributionSettings
+from ..domain.field_health import field_health
+from ..domain.funding import load_quotas
+from ..domain.spreadsheets import BOM, without_formula
+from ..lifecycle import STATUS_LABELS
 from . import figures
 
-BOM = "\ufeff"
-FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
-
 Table = tuple[list[str], list[list[Any]]]
-
-
-def safe(value: Any) -> Any:
-    """Text a spreadsheet shows as text: a leading ' before anything it would run."""
-    if isinstance(value, str) and value.startswith(FORMULA_STARTS):
-        return "'" + value
-    return value
 
 
 def csv_text(header: list[str], rows: Iterable[list[Any]]) -> str:
     buffer = io.StringIO()
     writer = csv.writer(buffer, lineterminator="\r\n")
     writer.writerow(header)
-    writer.writerows([safe(v) for v in row] for row in rows)
+    writer.writerows([without_formula(v) for v in row] for row in rows)
     return BOM + buffer.getvalue()
 
 
@@ -134,7 +126,7 @@ def _field(year: int, today: date, settings: ContributionSettings) -> Table:
             d.needs_fix,
             _("ya") if d.silent else _("tidak"),
         ]
-        for d in figures.field_health().devices
+        for d in field_health().devices
     ]
     return header, rows
 

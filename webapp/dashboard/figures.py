@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass
-from datetime import UTC, date, datetime, timedelta
+from datetime import date, datetime, timedelta
 
 from flask_babel import lazy_gettext as _l
 from sqlalchemy import (
@@ -27,32 +27,23 @@ from sqlalchemy import (
 from sqlalchemy.ext.compiler import compiles
 from sqlalchemy.sql.visitors import InternalTraversal
 
-from ..auth.devices import is_silent
-from ..clock import WIB
-from ..contributions import Budget, ContributionSettings
-from ..enrollment.budget import source_budgets
-from ..enrollment.funding import Quota, load_quotas
+from ..clock import semarang_midnight
+from ..domain.budget import source_budgets
+from ..domain.contributions import Budget, ContributionSettings
+from ..domain.field_health import FieldHealth, field_health
+from ..domain.funding import Quota, load_quotas, target_years
+from ..domain.registrations import count_by_status
 from ..extensions import db
 from ..labels import occupation_name, region_name
-from ..models import Device, Drive, FundingTarget, Registration, RegistrationStatus, User, utcnow
+from ..lifecycle import COVERED, PIPELINE, TURNED_AWAY
+from ..models import Drive, Registration, User
 
-S = RegistrationStatus
-# The order the pipeline is shown in: the way forward, then the ways out.
-PIPELINE = (S.SUBMITTED, S.NEEDS_FIX, S.APPROVED, S.EXPORTED, S.ENROLLED, S.REJECTED, S.DUPLICATE)
-# Registrations left out of the breakdowns: turned away, or the same worker again.
-NOT_COUNTED = (S.REJECTED, S.DUPLICATE)
-FIRST_YEAR, LAST_YEAR = 2000, 2100  # the years the dashboard accepts at all
 NO_DRIVE = _l("Tanpa kegiatan")
-
-
-def wib_midnight(day: date) -> datetime:
-    """00:00 WIB on ``day``, as a UTC datetime (what the database stores)."""
-    return datetime(day.year, day.month, day.day, tzinfo=WIB).astimezone(UTC)
 
 
 def year_bounds(year: int) -> tuple[datetime, datetime]:
     """The first moment of ``year`` and of the next one in Semarang, as UTC datetimes."""
-    return wib_midnight(date(year, 1, 1)), wib_midnight(date(year + 1, 1, 1))
+    return semarang_midnight(date(year, 1, 1)), semarang_midnight(date(year + 1, 1, 1))
 
 
 def week_start(day: date) -> date:
@@ -92,11 +83,9 @@ def _unary_plus(element: NotSearched, compiler, **kw) -> str:
     return "+" + compiler.process(element.column, **kw)
 
 
-def years_offered(current: int) -> list[int]:
-    """The years that have funding targets, and the current one, newest first."""
-    years = set(db.session.scalars(select(FundingTarget.year).distinct()))
-    years.add(current)
-    return sorted(years, reverse=True)
+def years_offered(*years: int) -> list[int]:
+    """The years that have funding targets, and ``years``, newest first."""
+    return sorted(target_years(*years), reverse=True)
 
 
 # Progress -----------------------------------------------------------------------------
@@ -159,11 +148,7 @@ class StatusCount:
 
 def pipeline() -> list[StatusCount]:
     """How many registrations are in each status now (of every year), in PIPELINE order."""
-    counts = dict(
-        db.session.execute(
-            select(Registration.status, func.count()).group_by(Registration.status)
-        ).all()
-    )
+    counts = count_by_status()
     return [StatusCount(s.value, counts.get(s.value, 0)) for s in PIPELINE]
 
 
@@ -199,13 +184,13 @@ def breakdowns(year: int, only: Sequence[str] = BREAKDOWNS) -> dict[str, list[Gr
     from those groups.
     """
     names = [name for name in BREAKDOWNS if name in only]
-    enrolled = func.sum(case((Registration.status == S.ENROLLED, 1), else_=0))
+    enrolled = func.sum(case((Registration.status.in_(COVERED), 1), else_=0))
     columns = [BREAKDOWN_COLUMNS[name].label(name) for name in names]
     groups = (
         select(*columns, func.count().label("n"), enrolled.label("e"))
         .where(
             in_year(NotSearched(Registration.received_at), year),
-            Registration.status.not_in(NOT_COUNTED),
+            Registration.status.not_in(TURNED_AWAY),
         )
         .group_by(*columns)
         .cte("groups")
@@ -299,8 +284,8 @@ def _counts_per_week(column: ColumnElement, year: int, mondays: list[date]) -> l
     start, end = year_bounds(year)
     counts = []
     for monday in mondays:
-        low = max(wib_midnight(monday), start)
-        high = min(wib_midnight(monday + timedelta(days=7)), end)
+        low = max(semarang_midnight(monday), start)
+        high = min(semarang_midnight(monday + timedelta(days=7)), end)
         counts.append(select(func.count()).where(column >= low, column < high).scalar_subquery())
     return list(db.session.execute(select(*counts)).one())
 
@@ -334,74 +319,6 @@ def budgets(
         for code, quota in quotas.items()
         if quota.workers or quota.allocated
     ]
-
-
-# Field health -------------------------------------------------------------------------
-
-
-@dataclass(frozen=True)
-class DeviceHealth:
-    volunteer: str
-    label: str
-    last_seen_at: datetime | None
-    pending: int
-    needs_fix: int
-    silent: bool
-
-
-@dataclass(frozen=True)
-class FieldHealth:
-    devices: list[DeviceHealth]  # phones with something on them, silent ones first
-
-    @property
-    def waiting(self) -> int:
-        return sum(d.pending for d in self.devices)
-
-    @property
-    def needs_fix(self) -> int:
-        return sum(d.needs_fix for d in self.devices)
-
-    @property
-    def silent(self) -> list[DeviceHealth]:
-        return [d for d in self.devices if d.silent]
-
-
-def field_health(now: datetime | None = None) -> FieldHealth:
-    """What each phone (not revoked) last said it still holds.
-
-    Silent as on the field health page (``auth.devices.is_silent``): records waiting,
-    and no sync for two days (or never).
-    """
-    now = now or utcnow()
-    rows = db.session.execute(
-        select(
-            User.username,
-            User.full_name,
-            Device.label,
-            Device.last_seen_at,
-            Device.pending_count,
-            Device.needs_fix_count,
-        )
-        .join(User, Device.user_id == User.id)
-        .where(
-            Device.revoked_at.is_(None),
-            (Device.pending_count > 0) | (Device.needs_fix_count > 0),
-        )
-    ).all()
-    devices = [
-        DeviceHealth(
-            volunteer=r.full_name or r.username,
-            label=r.label,
-            last_seen_at=r.last_seen_at,
-            pending=r.pending_count,
-            needs_fix=r.needs_fix_count,
-            silent=is_silent(r.pending_count, r.last_seen_at, now),
-        )
-        for r in rows
-    ]
-    never = datetime.min.replace(tzinfo=UTC)
-    devices.sort(key=lambda d: (not d.silent, d.last_seen_at or never, d.volunteer))
-    return FieldHealth(devices)
 
 
 # All of it ----------------------------------------------------------------------------

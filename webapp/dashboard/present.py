@@ -8,11 +8,12 @@ from flask_babel import format_date
 from flask_babel import gettext as _
 from markupsafe import Markup
 
+from ..domain.field_health import FieldHealth
 from ..filters import format_date as day_text
 from ..filters import format_number, format_rupiah
-from ..labels import STATUS_LABELS
+from ..lifecycle import STATUS_LABELS
 from . import charts
-from .figures import Dashboard, FieldHealth, Group, Progress, SourceBudget, StatusCount, Week
+from .figures import Dashboard, Group, Progress, SourceBudget, StatusCount, Week
 
 TOP = 16  # bars in a breakdown chart (all 16 kecamatan); the table and the CSV hold every row
 

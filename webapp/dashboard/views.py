@@ -2,21 +2,19 @@
 
 from __future__ import annotations
 
-from datetime import date
-
 from flask import Response, abort, render_template, request
-from flask_babel import gettext as _
 from flask_login import current_user
 
-from ..audit import record_event
 from ..clock import today_in_semarang
+from ..domain.audit import record_event
+from ..domain.parsing import year_asked
+from ..domain.reference import load_settings
 from ..extensions import db
 from ..models import Role
-from ..reference import load_settings
 from ..security import role_required
 from . import bp
 from .export import SECTIONS, csv_text, section_table
-from .figures import FIRST_YEAR, LAST_YEAR, load_dashboard, years_offered
+from .figures import load_dashboard, years_offered
 from .present import (
     BREAKDOWN_ORDER,
     breakdown_captions,
@@ -28,31 +26,12 @@ from .present import (
 )
 
 
-def parse_year(raw: str | None, today: date) -> tuple[int, str | None]:
-    """(the year asked for, None), or (this year, a message) when it is not a year."""
-    if not raw:
-        return today.year, None
-    raw = raw.strip()
-    if raw.isdigit() and len(raw) == 4 and FIRST_YEAR <= int(raw) <= LAST_YEAR:
-        return int(raw), None
-    message = _(
-        "Tahun “%(value)s” tidak dikenal: tulis tahun dengan empat angka, misalnya %(year)s. "
-        "Yang ditampilkan tahun %(year)s.",
-        value=raw[:12],
-        year=today.year,
-    )
-    return today.year, message
-
-
 @bp.get("")
 @role_required(Role.COORDINATOR)
 def home():
     today = today_in_semarang()
-    year, problem = parse_year(request.args.get("year"), today)
+    year, problem = year_asked(request.args.get("year"), this_year=today.year)
     figures = load_dashboard(year, today=today, settings=load_settings())
-    years = years_offered(today.year)
-    if year not in years:
-        years = sorted({*years, year}, reverse=True)
     page = render_template(
         "dashboard/home.html",
         d=figures,
@@ -63,7 +42,7 @@ def home():
         charted_groups=charted_groups,
         percent_text=percent_text,
         progress_text=progress_text,
-        years=years,
+        years=years_offered(today.year, year),
         problem=problem,
     )
     return page, 400 if problem else 200
@@ -76,7 +55,7 @@ def download(section: str):
     if section not in SECTIONS:
         abort(404)
     today = today_in_semarang()
-    year, problem = parse_year(request.args.get("year"), today)
+    year, problem = year_asked(request.args.get("year"), this_year=today.year)
     if problem:
         return Response(problem, 400, mimetype="text/plain; charset=utf-8")
     header, rows = section_table(section, year, today, load_settings())

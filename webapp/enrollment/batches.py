@@ -16,21 +16,29 @@ from datetime import date
 from flask_babel import lazy_gettext as _l
 from sqlalchemy import Select, func, insert, literal, select, update
 
-from ..admin.rules import REQUIRED, parse_whole_number
-from ..audit import record_event
+from ..domain.audit import record_event
+from ..domain.parsing import (
+    REQUIRED,
+    Errors,
+    add_error,
+    clean_text,
+    is_digits,
+    parse_id,
+    parse_whole_number,
+)
+from ..domain.registrations import count_by_status
 from ..extensions import db
+from ..lifecycle import RegistrationStatus, check_transition
 from ..models import (
     BatchStatus,
     EnrollmentBatch,
     Registration,
     RegistrationEvent,
     RegistrationEventKind,
-    RegistrationStatus,
     User,
     utcnow,
 )
 
-Errors = dict[str, list[str]]
 MAX_BATCH_ROWS = 1_000_000
 CANCEL_REASON_MAX = 300
 
@@ -61,17 +69,13 @@ class BatchRequest:
         }
 
 
-def _add(errors: Errors, field: str, message: str) -> None:
-    errors.setdefault(field, []).append(message)
-
-
 def _month(typed: Mapping[str, str], field: str, errors: Errors) -> int | None:
     raw = (typed.get(field) or "").strip()
     if not raw:
-        _add(errors, field, str(REQUIRED))
+        add_error(errors, field, REQUIRED)
         return None
-    if not raw.isdigit() or not 1 <= int(raw) <= 12:
-        _add(errors, field, str(_l("Pilih bulan dari daftar.")))
+    if not is_digits(raw) or not 1 <= int(raw) <= 12:
+        add_error(errors, field, _l("Pilih bulan dari daftar."))
         return None
     return int(raw)
 
@@ -89,31 +93,31 @@ def check_batch_request(
     errors: Errors = {}
     source = (typed.get("funding_source_code") or "").strip()
     if not source:
-        _add(errors, "funding_source_code", str(REQUIRED))
+        add_error(errors, "funding_source_code", REQUIRED)
     elif source not in funding_sources:
-        _add(errors, "funding_source_code", str(_l("Pilih sumber dana dari daftar.")))
+        add_error(errors, "funding_source_code", _l("Pilih sumber dana dari daftar."))
     year_text = (typed.get("year") or "").strip()
-    year = int(year_text) if year_text.isdigit() and int(year_text) in years else None
+    year = int(year_text) if is_digits(year_text) and int(year_text) in years else None
     if year is None:
-        _add(errors, "year", str(_l("Pilih tahun dari daftar.")))
+        add_error(errors, "year", _l("Pilih tahun dari daftar."))
     first = _month(typed, "start_month", errors)
     last = _month(typed, "end_month", errors)
     if first and last and last < first:
-        _add(errors, "end_month", str(_l("Bulan akhir tidak boleh sebelum bulan awal.")))
+        add_error(errors, "end_month", _l("Bulan akhir tidak boleh sebelum bulan awal."))
     kecamatan = (typed.get("kecamatan_code") or "").strip() or None
     if kecamatan is not None and kecamatan not in kecamatan_codes:
-        _add(errors, "kecamatan_code", str(_l("Pilih kecamatan dari daftar.")))
+        add_error(errors, "kecamatan_code", _l("Pilih kecamatan dari daftar."))
     occupation = (typed.get("occupation") or "").strip() or None
     if occupation is not None and occupation not in occupation_codes:
-        _add(errors, "occupation", str(_l("Pilih pekerjaan dari daftar.")))
+        add_error(errors, "occupation", _l("Pilih pekerjaan dari daftar."))
     drive_text = (typed.get("drive_id") or "").strip()
-    drive_id = int(drive_text) if drive_text.isdigit() else None
+    drive_id = parse_id(drive_text)
     if drive_text and drive_id not in drive_ids:
-        _add(errors, "drive_id", str(_l("Pilih kegiatan dari daftar.")))
+        add_error(errors, "drive_id", _l("Pilih kegiatan dari daftar."))
     limit_text = (typed.get("limit") or "").strip()
     limit = parse_whole_number(limit_text) if limit_text else None
     if limit_text and (limit is None or not 1 <= limit <= MAX_BATCH_ROWS):
-        _add(errors, "limit", str(_l("Isi jumlah baris paling sedikit 1, atau kosongkan.")))
+        add_error(errors, "limit", _l("Isi jumlah baris paling sedikit 1, atau kosongkan."))
     if errors or year is None or first is None or last is None:
         return None, errors
     return (
@@ -153,13 +157,17 @@ def count_eligible(request: BatchRequest) -> int:
     return db.session.scalar(select(func.count()).select_from(eligible(request).subquery()))
 
 
-def _move(where: list, *, status: RegistrationStatus, batch_id: int | None) -> int:
-    """Set status and batch on the matching registrations; returns how many moved."""
+def _move(
+    where: list, *, old: RegistrationStatus, new: RegistrationStatus, batch_id: int | None
+) -> int:
+    """Move the matching registrations still in ``old`` to ``new`` and set their batch;
+    returns how many moved. A move the lifecycle does not allow raises."""
+    check_transition(old, new)
     return db.session.execute(
         update(Registration)
-        .where(*where)
+        .where(*where, Registration.status == old)
         .values(
-            status=status,
+            status=new,
             batch_id=batch_id,
             version=Registration.version + 1,  # open pages see the change
             updated_at=utcnow(),
@@ -204,8 +212,9 @@ def create_batch(request: BatchRequest, *, actor: User) -> EnrollmentBatch:
     db.session.flush()
     chosen = eligible(request).scalar_subquery()
     rows = _move(
-        [Registration.id.in_(chosen), Registration.status == RegistrationStatus.APPROVED],
-        status=RegistrationStatus.EXPORTED,
+        [Registration.id.in_(chosen)],
+        old=RegistrationStatus.APPROVED,
+        new=RegistrationStatus.EXPORTED,
         batch_id=batch.id,
     )
     if not rows:
@@ -247,7 +256,7 @@ def cancel_batch(batch: EnrollmentBatch, *, actor: User, reason: str) -> int:
 
     Returns how many returned. The caller commits.
     """
-    reason = " ".join(reason.split())
+    reason = clean_text(reason)
     if batch.status != BatchStatus.READY:
         raise BatchError(_l("Batch yang sudah dikirim atau dibatalkan tidak bisa dibatalkan."))
     if not reason:
@@ -261,7 +270,12 @@ def cancel_batch(batch: EnrollmentBatch, *, actor: User, reason: str) -> int:
     ]
     # The events first, while the registrations still point at the batch.
     _record_status(in_batch, RegistrationStatus.APPROVED, actor=actor, note=note)
-    returned = _move(in_batch, status=RegistrationStatus.APPROVED, batch_id=None)
+    returned = _move(
+        [Registration.batch_id == batch.id],
+        old=RegistrationStatus.EXPORTED,
+        new=RegistrationStatus.APPROVED,
+        batch_id=None,
+    )
     batch.status = BatchStatus.CANCELLED
     batch.cancelled_at = utcnow()
     batch.cancelled_by = actor
@@ -277,10 +291,4 @@ def cancel_batch(batch: EnrollmentBatch, *, actor: User, reason: str) -> int:
 
 def batch_counts(batch: EnrollmentBatch) -> dict[str, int]:
     """How many of the batch's registrations are in each status now."""
-    return dict(
-        db.session.execute(
-            select(Registration.status, func.count())
-            .where(Registration.batch_id == batch.id)
-            .group_by(Registration.status)
-        ).all()
-    )
+    return count_by_status(Registration.batch_id == batch.id)

@@ -20,29 +20,23 @@ from collections.abc import Iterable, Iterator
 import xlsxwriter
 from sqlalchemy import select
 
-from ..contributions import ContributionSettings, monthly_contribution
+from ..domain.contributions import ContributionSettings, monthly_contribution
+from ..domain.reference import load_settings
+from ..domain.spreadsheets import BOM, without_formula
 from ..extensions import db
-from ..models import EnrollmentBatch, Occupation, Region, Registration, RegistrationStatus
-from ..reference import load_settings
+from ..lifecycle import IN_BATCH
+from ..models import EnrollmentBatch, Occupation, Region, Registration
 from .layout import COLUMNS, HEADERS, ExportRow, row_values
 
 CSV_MIMETYPE = "text/csv; charset=utf-8"
 XLSX_MIMETYPE = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 CSV_DELIMITER = ","
-BOM = "\ufeff"  # tells Excel the CSV is UTF-8 (names with é, ñ... stay readable)
 DATA_SHEET = "PESERTA"
 NOTES_SHEET = "KETERANGAN"
 
 ROWS_PER_QUERY = 1_000  # rows fetched from the database at a time
 ROWS_PER_CSV_CHUNK = 500
 XLSX_CHUNK_BYTES = 256 * 1024
-
-# A registration is in the file while it is in the batch: exported, or enrolled since.
-EXPORTED_STATUSES = (RegistrationStatus.EXPORTED, RegistrationStatus.ENROLLED)
-
-# A cell starting with one of these is run as a formula by spreadsheet programs
-# (OWASP "CSV injection"); the full-width forms are read as the same by some of them.
-FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r", "\n", "\uff1d", "\uff0b", "\uff0d", "\uff20")
 
 _UNSAFE_IN_FILENAME = re.compile(r"[^A-Za-z0-9_-]+")
 
@@ -82,7 +76,8 @@ def batch_rows(
             Registration.kpj_number,
             Registration.coverage_starts_on,
         )
-        .where(Registration.batch_id == batch_id, Registration.status.in_(EXPORTED_STATUSES))
+        # In the file while in the batch: exported, or enrolled since.
+        .where(Registration.batch_id == batch_id, Registration.status.in_(IN_BATCH))
         .order_by(Registration.id)
         .execution_options(yield_per=ROWS_PER_QUERY)
     )
@@ -128,15 +123,6 @@ def export_filename(batch: EnrollmentBatch, ext: str) -> str:
     return f"pijar-semar-{batch.label}-{source}.{ext}"
 
 
-def without_formula(text: str) -> str:
-    """Text a spreadsheet shows as text: a leading ' before anything it would run.
-
-    Digits (a NIK, a phone number in 08... form) never start with one of those, so
-    they pass unchanged.
-    """
-    return "'" + text if text.startswith(FORMULA_STARTS) else text
-
-
 def csv_chunks(rows: Iterable[ExportRow]) -> Iterator[str]:
     """The CSV file in pieces: a UTF-8 BOM and the header first, then the rows.
 
@@ -149,7 +135,7 @@ def csv_chunks(rows: Iterable[ExportRow]) -> Iterator[str]:
     buffer.seek(0)
     buffer.truncate()
     for n, row in enumerate(rows, start=1):
-        writer.writerow([without_formula(v) if isinstance(v, str) else v for v in row_values(row)])
+        writer.writerow([without_formula(v) for v in row_values(row)])
         if n % ROWS_PER_CSV_CHUNK == 0:
             yield buffer.getvalue()
             buffer.seek(0)

@@ -36,20 +36,13 @@ from flask_babel import lazy_gettext as _l
 from sqlalchemy import select
 from sqlalchemy.orm import selectinload
 
-from ..admin.rules import parse_date
-from ..audit import record_event
+from ..domain.audit import record_event
+from ..domain.nik import normalise_nik
+from ..domain.parsing import parse_date
+from ..domain.registrations import change_status
 from ..extensions import db
-from ..labels import STATUS_LABELS
-from ..models import (
-    BatchStatus,
-    EnrollmentBatch,
-    Registration,
-    RegistrationStatus,
-    User,
-    utcnow,
-)
-from ..nik import normalise_nik
-from ..registrations import change_status
+from ..lifecycle import STATUS_LABELS, RegistrationStatus
+from ..models import BatchStatus, EnrollmentBatch, Registration, User, utcnow
 
 MAX_FILE_BYTES = 5 * 1024 * 1024
 MAX_LINES = 20_000  # data lines; a year's target is 8,500 workers

@@ -20,22 +20,24 @@ from flask_login import current_user
 from sqlalchemy import func, or_, select
 from sqlalchemy.orm.exc import StaleDataError
 
-from ..audit import record_event
 from ..clock import today_in_semarang
-from ..extensions import db
-from ..models import (
-    BatchStatus,
-    Drive,
-    EnrollmentBatch,
-    FundingSource,
-    FundingTarget,
-    Registration,
-    RegistrationStatus,
-    Role,
+from ..domain.audit import record_event
+from ..domain.budget import source_budgets
+from ..domain.choices import registration_choices
+from ..domain.funding import (
+    AllocationError,
+    active_funding_sources,
+    allocate,
+    allocate_approved,
+    load_quotas,
+    target_years,
 )
-from ..reference import load_settings
-from ..review.decisions import DecisionError, check_version
-from ..review.queue import registration_choices
+from ..domain.parsing import parse_id, year_asked
+from ..domain.reference import load_settings
+from ..domain.versions import StaleRecord, check_version, expected_version
+from ..extensions import db
+from ..lifecycle import RegistrationStatus
+from ..models import BatchStatus, Drive, EnrollmentBatch, Registration, Role
 from ..security import role_required
 from . import bp
 from .batches import (
@@ -47,9 +49,7 @@ from .batches import (
     create_batch,
     mark_sent,
 )
-from .budget import source_budgets
 from .export import batch_rows, csv_chunks, export_filename, xlsx_chunks
-from .funding import AllocationError, allocate, allocate_approved, load_quotas
 
 ALLOCATION_PAGE_ROWS = 200
 BATCHES_SHOWN = 50
@@ -66,21 +66,20 @@ BATCH_FIELDS = (
 )
 
 
-def _years() -> list[int]:
-    """Years with a funding target, and this year."""
-    years = set(db.session.scalars(select(FundingTarget.year).distinct()))
-    years.add(today_in_semarang().year)
-    return sorted(years)
+def _years(*also: int) -> list[int]:
+    """Years with a funding target, this year, and ``also``."""
+    return target_years(today_in_semarang().year, *also)
 
 
-def _year() -> int:
-    """The year asked for in ``?year=``; this year if none, or if it is not one we know."""
-    text = request.args.get("year", "")
-    if text.isdigit() and int(text) in _years():
-        return int(text)
-    if text:
-        flash(_("Tahun %(year)s tidak ada datanya; ditampilkan tahun ini.", year=text), "error")
-    return today_in_semarang().year
+def _year() -> tuple[int, bool]:
+    """The year asked for in ``?year=`` (this year if none), and whether it was a year.
+
+    Anything else shows this year with a message saying so, as the dashboard does.
+    """
+    year, problem = year_asked(request.args.get("year"), this_year=today_in_semarang().year)
+    if problem:
+        flash(problem, "error")
+    return year, problem is None
 
 
 def _unallocated(year: int):
@@ -99,7 +98,7 @@ def _count(*where: Any) -> int:
 @bp.get("")
 @role_required(Role.COORDINATOR)
 def home():
-    year = _year()
+    year, known = _year()
     today = today_in_semarang()
     quotas = load_quotas(year)
     ready = dict(
@@ -122,14 +121,14 @@ def home():
     return render_template(
         "enrollment/home.html",
         year=year,
-        years=_years(),
+        years=_years(year),
         quotas=quotas,
         budgets=source_budgets(load_settings(), quotas, year=year, today=today),
         ready=ready,
         unallocated=_count(*_unallocated(year)),
         batches=batches,
         today=today,
-    )
+    ), (200 if known else 400)
 
 
 # ---------------------------------------------------------------------------
@@ -155,7 +154,7 @@ def _allocation_page(year: int, status: int = 200, **context: Any):
         render_template(
             "enrollment/allocation.html",
             year=year,
-            years=_years(),
+            years=_years(year),
             shown=shown,
             quotas=load_quotas(year),
             registrations=registrations,
@@ -170,15 +169,18 @@ def _allocation_page(year: int, status: int = 200, **context: Any):
 @bp.get("/allocation")
 @role_required(Role.COORDINATOR)
 def allocation():
-    return _allocation_page(_year())
+    year, known = _year()
+    return _allocation_page(year, 200 if known else 400)
 
 
 @bp.post("/allocation")
 @role_required(Role.COORDINATOR)
 def allocate_chosen():
-    year = _year()
+    year, known = _year()
+    if not known:  # nothing is allocated into a year that was not asked for
+        return _allocation_page(year, 400)
     typed = {key: request.form.get(key, "") for key in ("funding_source_code", "reason")}
-    ids = [int(i) for i in request.form.getlist("registration_id") if i.isdigit()]
+    ids = [i for i in map(parse_id, request.form.getlist("registration_id")) if i is not None]
     if not ids:
         return _allocation_page(
             year, 422, typed=typed, errors={"registration_id": [_("Pilih pendaftarannya.")]}
@@ -218,7 +220,9 @@ def allocate_chosen():
 @bp.post("/allocation/auto")
 @role_required(Role.COORDINATOR)
 def allocate_automatically():
-    year = _year()
+    year, known = _year()
+    if not known:
+        return _allocation_page(year, 400)
     waiting = db.session.scalars(
         select(Registration).where(*_unallocated(year)).order_by(Registration.id)
     ).all()
@@ -245,9 +249,8 @@ def allocate_automatically():
 def change_funding(registration_id: int):
     registration = db.session.get(Registration, registration_id) or abort(404)
     year = registration.funding_year or today_in_semarang().year
-    version = request.form.get("version", "")
     try:
-        check_version(registration, int(version) if version.isdigit() else None)
+        check_version(registration, expected_version(request.form.get("version")))
         allocate(
             registration,
             request.form.get("funding_source_code", ""),
@@ -257,7 +260,7 @@ def change_funding(registration_id: int):
             reason=request.form.get("reason", ""),
         )
         db.session.commit()
-    except (AllocationError, DecisionError) as error:
+    except (AllocationError, StaleRecord) as error:
         db.session.rollback()
         flash(str(error), "error")
     except StaleDataError:
@@ -274,11 +277,7 @@ def change_funding(registration_id: int):
 
 def _batch_choices() -> dict[str, Any]:
     return {
-        "funding_sources": db.session.execute(
-            select(FundingSource.code, FundingSource.name)
-            .where(FundingSource.active.is_(True))
-            .order_by(FundingSource.is_sponsor, FundingSource.code)
-        ).all(),
+        "funding_sources": [(s.code, s.name) for s in active_funding_sources()],
         "years": _years(),
         **registration_choices(),
     }

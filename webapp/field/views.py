@@ -6,15 +6,22 @@ from flask import abort, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 from flask_login import current_user
 from flask_wtf.csrf import CSRFError
-from sqlalchemy import func, select
+from sqlalchemy import select
 
 from ..clock import today_in_semarang
+from ..domain.choices import load_form_choices
+from ..domain.reference import HEIR_RELATIONSHIPS, load_settings
+from ..domain.registrations import (
+    count_by_status,
+    find_registration,
+    parse_client_id,
+    store_registration,
+)
+from ..domain.schemas import validate_registration
 from ..extensions import db
 from ..htmx import is_fragment_request, render
+from ..lifecycle import HOLDS_QUOTA_PLACE
 from ..models import Registration, Role
-from ..reference import HEIR_RELATIONSHIPS, load_form_choices, load_settings
-from ..registrations import find_registration, parse_client_id, store_registration
-from ..schemas import validate_registration
 from ..security import role_required
 from . import bp
 
@@ -25,18 +32,15 @@ RECENT_ON_HOME = 10
 @role_required(Role.VOLUNTEER)
 def home():
     mine = Registration.collected_by_id == current_user.id
-    counts = dict(
-        db.session.execute(
-            select(Registration.status, func.count()).where(mine).group_by(Registration.status)
-        ).all()
-    )
+    counts = count_by_status(mine)
     recent = db.session.scalars(
         select(Registration)
         .where(mine)
         .order_by(Registration.received_at.desc())
         .limit(RECENT_ON_HOME)
     ).all()
-    return render_template("field/home.html", counts=counts, recent=recent)
+    approved = sum(counts.get(status, 0) for status in HOLDS_QUOTA_PLACE)
+    return render_template("field/home.html", counts=counts, approved=approved, recent=recent)
 
 
 def _render_form(values, errors, status: int = 200, notice: str | None = None, choices=None):

@@ -12,24 +12,14 @@ from dataclasses import dataclass
 from flask_babel import lazy_gettext as _l
 from sqlalchemy import and_, or_, select
 
-from ..audit import record_event
 from ..clock import today_in_semarang
-from ..enrollment.funding import Quota, allocate_approved, load_quotas
+from ..domain.audit import record_event
+from ..domain.funding import Quota, allocate_approved, load_quotas
+from ..domain.registrations import change_status
+from ..domain.versions import check_version
 from ..extensions import db
-from ..models import (
-    Flag,
-    Registration,
-    RegistrationEvent,
-    RegistrationEventKind,
-    RegistrationStatus,
-    User,
-    utcnow,
-)
-from ..registrations import change_status
-
-DECIDABLE = (RegistrationStatus.SUBMITTED, RegistrationStatus.NEEDS_FIX)
-# A record already sent to BPJS is not merged away by a duplicate decision.
-NOT_MERGEABLE = (RegistrationStatus.EXPORTED, RegistrationStatus.ENROLLED)
+from ..lifecycle import MERGEABLE, OPEN_FOR_DECISION, RegistrationStatus
+from ..models import Flag, Registration, RegistrationEvent, RegistrationEventKind, User, utcnow
 
 REJECT_REASONS = {
     "not_eligible": _l("Bukan pekerja rentan sasaran program"),
@@ -52,17 +42,12 @@ class Decision:
     note: str = ""
 
 
-def check_version(registration: Registration, expected: int | None) -> None:
-    if expected is not None and registration.version != expected:
-        last = registration.events[-1] if registration.events else None
-        who = last.actor.username if last is not None and last.actor else "?"
-        raise DecisionError(
-            _l(
-                "Pendaftaran ini baru saja diubah oleh %(who)s. Periksa keadaannya sekarang, "
-                "lalu putuskan lagi.",
-                who=who,
-            )
-        )
+def bulk_approvable(registration: Registration) -> bool:
+    """May be approved with others from the queue: waiting for review and carrying no flag.
+
+    Flagged records need a coordinator to look at them one by one.
+    """
+    return registration.status == RegistrationStatus.SUBMITTED and not registration.flags
 
 
 def decide(
@@ -73,13 +58,14 @@ def decide(
     expected_version: int | None,
     quotas: dict[str, Quota] | None = None,
 ) -> None:
-    """Apply a decision; raise DecisionError if it is not allowed. The caller commits.
+    """Apply a decision; raise DecisionError (or StaleRecord) if it is not allowed.
+    The caller commits.
 
     An approved registration gets the proposed funding source for this year, if one has
     room (``quotas``, when given, is kept up to date across several decisions).
     """
     check_version(registration, expected_version)
-    if registration.status not in DECIDABLE:
+    if registration.status not in OPEN_FOR_DECISION:
         raise DecisionError(_l("Pendaftaran ini sudah diputuskan."))
     note = decision.note.strip()
     if decision.action == "approve":
@@ -115,7 +101,7 @@ def bulk_approve(ids: list[int], *, actor: User) -> tuple[int, int]:
     quotas = load_quotas(today_in_semarang().year, lock=True)
     approved = 0
     for registration in chosen:
-        if registration.status == RegistrationStatus.SUBMITTED and not registration.flags:
+        if bulk_approvable(registration):
             decide(
                 registration,
                 Decision("approve"),
@@ -161,7 +147,7 @@ def mark_duplicate(
     check_version(drop, expected_version)
     if keep.id == drop.id:
         raise DecisionError(_l("Pilih dua pendaftaran yang berbeda."))
-    if drop.status in NOT_MERGEABLE or drop.status == RegistrationStatus.DUPLICATE:
+    if drop.status not in MERGEABLE:
         raise DecisionError(_l("Pendaftaran ini sudah dikirim ke BPJS atau sudah digabung."))
     if keep.status == RegistrationStatus.DUPLICATE:
         raise DecisionError(_l("Pendaftaran yang dipertahankan sendiri sudah ditandai ganda."))

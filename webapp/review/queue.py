@@ -6,23 +6,17 @@ import base64
 import json
 import re
 from dataclasses import dataclass, fields, replace
-from datetime import UTC, date, datetime, time, timedelta
+from datetime import date, datetime
 from typing import Any
 
-from sqlalchemy import Select, exists, func, select, tuple_
+from sqlalchemy import Select, exists, select, tuple_
 
-from ..clock import WIB
+from ..clock import semarang_days
+from ..domain.nik import normalise_nik
+from ..domain.parsing import parse_id
 from ..extensions import db
-from ..models import (
-    Drive,
-    Flag,
-    Occupation,
-    Region,
-    Registration,
-    RegistrationFlag,
-    RegistrationStatus,
-)
-from ..nik import normalise_nik
+from ..lifecycle import RegistrationStatus
+from ..models import Flag, Registration, RegistrationFlag
 
 PAGE_SIZE = 50
 SORTS = ("newest", "oldest", "name")
@@ -59,10 +53,6 @@ class QueueFilters:
 def parse_filters(args) -> QueueFilters:
     """Read the filters from query parameters; anything malformed is simply ignored."""
 
-    def integer(name: str) -> int | None:
-        value = args.get(name, "")
-        return int(value) if value.isdigit() else None
-
     def day(name: str) -> date | None:
         try:
             return date.fromisoformat(args.get(name, ""))
@@ -77,8 +67,8 @@ def parse_filters(args) -> QueueFilters:
     return QueueFilters(
         status=status,
         flag=flag if flag in {f.value for f in Flag} else "",
-        drive=integer("drive"),
-        volunteer=integer("volunteer"),
+        drive=parse_id(args.get("drive")),
+        volunteer=parse_id(args.get("volunteer")),
         occupation=args.get("occupation", "")[:32],
         kecamatan=args.get("kecamatan", "")
         if re.fullmatch(r"33\.74\.\d\d", args.get("kecamatan", ""))
@@ -89,10 +79,6 @@ def parse_filters(args) -> QueueFilters:
         sort=sort if sort in SORTS else "newest",
         after=args.get("after", "")[:200],
     )
-
-
-def _start_of(day: date) -> datetime:
-    return datetime.combine(day, time.min, tzinfo=WIB).astimezone(UTC)
 
 
 def search_condition(q: str):
@@ -124,10 +110,11 @@ def filtered(f: QueueFilters) -> Select:
         query = query.where(Registration.occupation == f.occupation)
     if f.kecamatan:
         query = query.where(Registration.kecamatan_code == f.kecamatan)
-    if f.received_from:
-        query = query.where(Registration.received_at >= _start_of(f.received_from))
-    if f.received_to:
-        query = query.where(Registration.received_at < _start_of(f.received_to + timedelta(days=1)))
+    start, end = semarang_days(f.received_from, f.received_to)
+    if start is not None:
+        query = query.where(Registration.received_at >= start)
+    if end is not None:
+        query = query.where(Registration.received_at < end)
     if f.q:
         query = query.where(search_condition(f.q))
     return query
@@ -175,29 +162,3 @@ def queue_page(f: QueueFilters, limit: int = PAGE_SIZE) -> QueuePage:
     more = len(rows) > limit
     rows = rows[:limit]
     return QueuePage(rows, encode_cursor(rows[-1], f.sort) if more and rows else None)
-
-
-def status_counts() -> dict[str, int]:
-    return dict(
-        db.session.execute(
-            select(Registration.status, func.count()).group_by(Registration.status)
-        ).all()
-    )
-
-
-def registration_choices() -> dict[str, Any]:
-    """What registrations may be narrowed by: every drive (closed ones too, newest first),
-    occupation and kecamatan, as (value, label) pairs for select lists."""
-    return {
-        "drives": db.session.execute(
-            select(Drive.id, Drive.name).order_by(Drive.starts_on.desc())
-        ).all(),
-        "occupations": db.session.execute(
-            select(Occupation.code, Occupation.name_id).order_by(Occupation.sort_order)
-        ).all(),
-        "kecamatan": db.session.execute(
-            select(Region.code, Region.name)
-            .where(Region.level == "kecamatan")
-            .order_by(Region.code)
-        ).all(),
-    }

@@ -1,7 +1,5 @@
 from __future__ import annotations
 
-from collections import Counter
-from dataclasses import dataclass, field
 from typing import Any
 
 from flask import abort, flash, redirect, render_template, request, url_for
@@ -10,36 +8,33 @@ from flask_login import current_user
 from sqlalchemy import select
 from sqlalchemy.orm.exc import StaleDataError
 
-from ..audit import record_event
-from ..auth.devices import is_silent
 from ..clock import today_in_semarang
-from ..enrollment.funding import load_quotas
+from ..domain.audit import record_event
+from ..domain.choices import registration_choices
+from ..domain.field_health import phones_in_use
+from ..domain.funding import load_quotas
+from ..domain.outbox_upload import MAX_FILE_BYTES, OutboxFileError, upload_outbox
+from ..domain.parsing import parse_id
+from ..domain.registrations import count_by_status
+from ..domain.versions import StaleRecord, expected_version
 from ..extensions import db
 from ..htmx import is_fragment_request, render
-from ..models import (
-    Device,
-    Registration,
-    RegistrationStatus,
-    Role,
-    User,
-    utcnow,
-)
-from ..reference import load_form_choices, load_settings
+from ..lifecycle import RegistrationStatus
+from ..models import Registration, Role, User, utcnow
 from ..security import role_required
-from ..sync.ingest import ingest
-from ..sync.outbox_file import MAX_FILE_BYTES, OutboxFileError, read_outbox_file
 from . import bp
 from .decisions import (
     REJECT_REASONS,
     Decision,
     DecisionError,
+    bulk_approvable,
     bulk_approve,
     clear_duplicate_flag,
     decide,
     find_possible_duplicates,
     mark_duplicate,
 )
-from .queue import parse_filters, queue_page, registration_choices, status_counts
+from .queue import parse_filters, queue_page
 
 
 def _filter_choices() -> dict[str, Any]:
@@ -53,24 +48,22 @@ def _filter_choices() -> dict[str, Any]:
 @role_required(Role.COORDINATOR)
 def queue():
     filters = parse_filters(request.args)
-    results = queue_page(filters)
-    if is_fragment_request():  # the results alone: no counts or filter lists to compute
-        return render("review/queue.html", "review/_results.html", filters=filters, results=results)
+    page: dict[str, Any] = {"filters": filters, "results": queue_page(filters)}
+    if not is_fragment_request():  # the results alone need no counts or filter lists
+        page |= {
+            "counts": count_by_status(),
+            "statuses": list(RegistrationStatus),
+            **_filter_choices(),
+        }
     return render(
-        "review/queue.html",
-        "review/_results.html",
-        filters=filters,
-        results=results,
-        counts=status_counts(),
-        statuses=list(RegistrationStatus),
-        **_filter_choices(),
+        "review/queue.html", "review/_results.html", bulk_approvable=bulk_approvable, **page
     )
 
 
 @bp.post("/approve")
 @role_required(Role.COORDINATOR)
 def approve_selected():
-    ids = [int(i) for i in request.form.getlist("selected") if i.isdigit()]
+    ids = [i for i in map(parse_id, request.form.getlist("selected")) if i is not None]
     if not ids:
         flash(_("Pilih pendaftaran yang akan disetujui."), "error")
     else:
@@ -119,17 +112,12 @@ def detail(registration_id: int):
     return _detail(_registration(registration_id))
 
 
-def _expected_version() -> int | None:
-    value = request.form.get("version", "")
-    return int(value) if value.isdigit() else None
-
-
 def _apply(registration: Registration, change) -> Any:
     """Run a decision; on a refused or stale one, show the record as it now is."""
     try:
         change()
         db.session.commit()
-    except DecisionError as err:
+    except (DecisionError, StaleRecord) as err:
         db.session.rollback()
         return _detail(_registration(registration.id), error=str(err), status=409)
     except StaleDataError:
@@ -154,7 +142,10 @@ def decide_one(registration_id: int):
     refused = _apply(
         registration,
         lambda: decide(
-            registration, decision, actor=current_user, expected_version=_expected_version()
+            registration,
+            decision,
+            actor=current_user,
+            expected_version=expected_version(request.form.get("version")),
         ),
     )
     if refused:
@@ -175,8 +166,8 @@ def decide_one(registration_id: int):
 @role_required(Role.COORDINATOR)
 def resolve_duplicate(registration_id: int):
     registration = _registration(registration_id)
-    other_id = request.form.get("other", "")
-    other = _registration(int(other_id)) if other_id.isdigit() else abort(400)
+    other_id = parse_id(request.form.get("other"))
+    other = _registration(other_id) if other_id is not None else abort(400)
     keep, drop = (
         (registration, other) if request.form.get("keep") == "this" else (other, registration)
     )
@@ -186,7 +177,9 @@ def resolve_duplicate(registration_id: int):
             keep,
             drop,
             actor=current_user,
-            expected_version=_expected_version() if drop is registration else None,
+            expected_version=expected_version(request.form.get("version"))
+            if drop is registration
+            else None,
         ),
     )
     if refused:
@@ -208,7 +201,7 @@ def not_duplicate(registration_id: int):
             registration,
             request.form.get("note", "")[:1000],
             actor=current_user,
-            expected_version=_expected_version(),
+            expected_version=expected_version(request.form.get("version")),
         ),
     )
     if refused:
@@ -238,24 +231,14 @@ def show_nik(registration_id: int):
 @role_required(Role.COORDINATOR)
 def field_health():
     now = utcnow()
-    devices = db.session.scalars(
-        select(Device).where(Device.revoked_at.is_(None)).order_by(Device.last_seen_at)
-    ).all()
-    silent = {d.id for d in devices if is_silent(d.pending_count, d.last_seen_at, now)}
+    phones = phones_in_use(now)
     return render_template(
         "review/field.html",
-        devices=devices,
-        silent=silent,
+        devices=phones.devices,
+        silent=phones.silent,
         now=now,
-        waiting=sum(d.pending_count for d in devices),
+        waiting=phones.waiting,
     )
-
-
-@dataclass
-class UploadSummary:
-    username: str
-    counts: Counter
-    problems: list[dict[str, Any]] = field(default_factory=list)
 
 
 @bp.route("/upload", methods=["GET", "POST"])
@@ -270,32 +253,8 @@ def upload():
             "review/upload.html", summary=None, error=_("Pilih berkas antrean dulu.")
         ), 422
     try:
-        saved = read_outbox_file(sent.read())
+        summary = upload_outbox(sent.read(), actor=current_user, today=today_in_semarang())
     except OutboxFileError as err:
         return render_template("review/upload.html", summary=None, error=str(err)), 422
-    volunteer = db.session.scalar(select(User).where(User.username == saved.username))
-    if volunteer is None:
-        message = _("Relawan %(user)s tidak dikenal.", user=saved.username)
-        return render_template("review/upload.html", summary=None, error=message), 422
-    results = ingest(
-        saved.items,
-        user=volunteer,
-        device=None,
-        settings=load_settings(),
-        choices=load_form_choices(),
-        today=today_in_semarang(),
-    )
-    summary = UploadSummary(volunteer.username, Counter(r["status"] for r in results))
-    summary.problems = [
-        {"position": n, "status": r["status"], "errors": r.get("errors", {})}
-        for n, r in enumerate(results, start=1)
-        if r["status"] in ("invalid", "conflict")
-    ]
-    record_event(
-        "outbox_file.uploaded",
-        actor=current_user,
-        target=volunteer,
-        details={"exported_at": saved.exported_at, **summary.counts},
-    )
     db.session.commit()
     return render_template("review/upload.html", summary=summary, error=None)

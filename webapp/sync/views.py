@@ -11,16 +11,21 @@ from flask_babel import gettext as _
 from sqlalchemy.exc import IntegrityError
 from werkzeug.exceptions import BadRequest, RequestEntityTooLarge
 
-from ..audit import record_event
-from ..auth.accounts import authenticate
-from ..auth.devices import device_for_token, issue_device, revoke_device
 from ..clock import today_in_semarang
+from ..domain.accounts import authenticate
+from ..domain.audit import record_event
+from ..domain.choices import load_form_choices
+from ..domain.devices import device_for_token, issue_device, revoke_device
+from ..domain.ingest import ingest
+from ..domain.reference import load_settings
 from ..extensions import csrf, db, limiter
 from ..models import utcnow
-from ..reference import load_form_choices, load_settings
 from ..security import public
 from . import bp
-from .ingest import MAX_BYTES, MAX_ITEMS, ingest, record_heartbeat, updates_for
+from .updates import record_heartbeat, updates_for
+
+MAX_ITEMS = 200
+MAX_BYTES = 1024 * 1024
 
 csrf.exempt(bp)  # bearer tokens, not cookies: no cross-site request can carry them
 

@@ -1,9 +1,11 @@
-"""Account rules: authentication, password policy, creating users. No Flask here."""
+"""Account rules: authentication, password policy, creating users."""
 
 from __future__ import annotations
 
 import secrets
+from functools import cache
 
+from flask import current_app
 from flask_babel import lazy_gettext as _l
 from sqlalchemy import func, select
 from werkzeug.security import check_password_hash, generate_password_hash
@@ -12,8 +14,12 @@ from ..extensions import db
 from ..models import Role, User, utcnow
 
 MIN_PASSWORD_LENGTH = 10
-# Checked when the username is unknown, so that both failures take the same time.
-_DUMMY_HASH = generate_password_hash(secrets.token_urlsafe(16), method="scrypt")
+
+
+@cache
+def _dummy_hash(method: str) -> str:
+    """Checked when the username is unknown, so that both failures take the same time."""
+    return generate_password_hash(secrets.token_urlsafe(16), method=method)
 
 
 class AccountError(ValueError):
@@ -26,7 +32,7 @@ def authenticate(username: str, password: str) -> User | None:
         select(User).where(func.lower(User.username) == username.strip().lower())
     )
     if user is None:
-        check_password_hash(_DUMMY_HASH, password)
+        check_password_hash(_dummy_hash(current_app.config["PASSWORD_HASH_METHOD"]), password)
         return None
     if not user.check_password(password) or not user.active:
         return None

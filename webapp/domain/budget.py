@@ -6,9 +6,10 @@ from datetime import date
 
 from sqlalchemy import func, select
 
-from ..contributions import Budget, ContributionSettings, CoverGroup, IncomeGroup, budget
 from ..extensions import db
-from ..models import EnrollmentBatch, Registration, RegistrationStatus
+from ..lifecycle import IN_BATCH, RegistrationStatus
+from ..models import EnrollmentBatch, Registration
+from .contributions import Budget, ContributionSettings, CoverGroup, IncomeGroup, budget
 from .funding import Quota
 
 
@@ -34,7 +35,7 @@ def source_budgets(
         .join(EnrollmentBatch, Registration.batch_id == EnrollmentBatch.id)
         .where(
             Registration.funding_year == year,
-            Registration.status.in_((RegistrationStatus.EXPORTED, RegistrationStatus.ENROLLED)),
+            Registration.status.in_(IN_BATCH),
         )
         .group_by(
             Registration.funding_source_code,

@@ -6,8 +6,8 @@ from typing import Any
 
 from flask import has_request_context, request
 
-from .extensions import db
-from .models import AuditEvent, User
+from ..extensions import db
+from ..models import AuditEvent, User
 
 
 def record_event(

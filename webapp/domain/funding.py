@@ -15,19 +15,18 @@ from dataclasses import dataclass
 from flask_babel import lazy_gettext as _l
 from sqlalchemy import func, select
 
-from ..audit import record_event
 from ..extensions import db
+from ..lifecycle import COVERED, HOLDS_QUOTA_PLACE, RegistrationStatus
 from ..models import (
-    ALLOCATED_STATUSES,
     Drive,
     FundingSource,
     FundingTarget,
     Registration,
     RegistrationEvent,
     RegistrationEventKind,
-    RegistrationStatus,
     User,
 )
+from .audit import record_event
 
 DEFAULT_SOURCE = "APBD"
 REASON_MAX = 300
@@ -45,7 +44,7 @@ class Quota:
     name: str
     workers: int  # the year's quota (its target), 0 when none is set
     allocated: int  # approved, exported and enrolled workers paid by this source
-    enrolled: int = 0
+    enrolled: int = 0  # of those, covered by BPJS Ketenagakerjaan
 
     @property
     def room(self) -> int:
@@ -92,6 +91,17 @@ def check_allocation(source: str, quotas: Mapping[str, Quota], *, reason: str) -
     return reason
 
 
+def active_funding_sources() -> list[FundingSource]:
+    """The funding sources that may pay for workers: APBD and DBHCHT first, then sponsors."""
+    return list(
+        db.session.scalars(
+            select(FundingSource)
+            .where(FundingSource.active.is_(True))
+            .order_by(FundingSource.is_sponsor, FundingSource.code)
+        )
+    )
+
+
 def load_quotas(year: int, *, lock: bool = False) -> dict[str, Quota]:
     """Every active funding source's quota for ``year`` and how much of it is taken.
 
@@ -99,11 +109,7 @@ def load_quotas(year: int, *, lock: bool = False) -> dict[str, Quota]:
     commits, so two coordinators allocating at once cannot both take the last place
     (PostgreSQL; SQLite writes one at a time anyway).
     """
-    sources = db.session.execute(
-        select(FundingSource.code, FundingSource.name)
-        .where(FundingSource.active.is_(True))
-        .order_by(FundingSource.is_sponsor, FundingSource.code)
-    ).all()
+    sources = [(s.code, s.name) for s in active_funding_sources()]
     targets_query = select(FundingTarget.funding_source_code, FundingTarget.workers).where(
         FundingTarget.year == year
     )
@@ -115,7 +121,7 @@ def load_quotas(year: int, *, lock: bool = False) -> dict[str, Quota]:
         select(Registration.funding_source_code, Registration.status, func.count())
         .where(
             Registration.funding_year == year,
-            Registration.status.in_(ALLOCATED_STATUSES),
+            Registration.status.in_(HOLDS_QUOTA_PLACE),
         )
         .group_by(Registration.funding_source_code, Registration.status)
     ):
@@ -126,10 +132,17 @@ def load_quotas(year: int, *, lock: bool = False) -> dict[str, Quota]:
             name=name,
             workers=targets.get(code, 0),
             allocated=sum(counts.get(code, {}).values()),
-            enrolled=counts.get(code, {}).get(RegistrationStatus.ENROLLED, 0),
+            enrolled=sum(counts.get(code, {}).get(status, 0) for status in COVERED),
         )
         for code, name in sources
     }
+
+
+def target_years(*also: int) -> list[int]:
+    """The years with a funding target, and ``also`` (e.g. this year), in order."""
+    years = set(db.session.scalars(select(FundingTarget.year).distinct()))
+    years.update(also)
+    return sorted(years)
 
 
 def _count(quotas: dict[str, Quota], source: str, change: int) -> None:

@@ -5,16 +5,16 @@ from __future__ import annotations
 
 import csv
 from dataclasses import dataclass
-from functools import cache, cached_property
+from functools import cache
 from pathlib import Path
 
 from flask_babel import lazy_gettext as _l
 from sqlalchemy import select
 
-from .extensions import db
-from .models import Drive, FundingSource, FundingTarget, Occupation, ProgrammeSetting, Region
+from ..extensions import db
+from ..models import FundingSource, FundingTarget, Occupation, ProgrammeSetting, Region
 
-WILAYAH_CSV = Path(__file__).parent / "data" / "semarang_wilayah.csv"
+WILAYAH_CSV = Path(__file__).parents[1] / "data" / "semarang_wilayah.csv"
 
 # (code, Indonesian name, English name): the codes are part of the sync contract.
 OCCUPATIONS = [
@@ -130,51 +130,3 @@ def seed() -> dict[str, int]:
 
     db.session.commit()
     return added
-
-
-@dataclass(frozen=True)
-class FormChoices:
-    """What the registration form offers and the schema accepts, read once per request."""
-
-    kecamatan: list[tuple[str, str]]  # (code, name)
-    kelurahan: dict[str, list[tuple[str, str]]]  # kecamatan code -> [(code, name)]
-    occupations: list[tuple[str, str, str]]  # (code, name_id, name_en)
-    drives: list[tuple[int, str]]  # open drives (id, name)
-
-    @cached_property
-    def kelurahan_codes(self) -> set[str]:
-        return {code for rows in self.kelurahan.values() for code, _ in rows}
-
-    @cached_property
-    def occupation_codes(self) -> set[str]:
-        return {code for code, _, _ in self.occupations}
-
-    @cached_property
-    def drive_ids(self) -> set[int]:
-        return {drive_id for drive_id, _ in self.drives}
-
-
-def load_form_choices() -> FormChoices:
-    regions = db.session.execute(
-        select(Region.code, Region.name, Region.level, Region.parent_code).order_by(Region.code)
-    ).all()
-    kecamatan = [(r.code, r.name) for r in regions if r.level == "kecamatan"]
-    kelurahan: dict[str, list[tuple[str, str]]] = {code: [] for code, _ in kecamatan}
-    for r in regions:
-        if r.level == "kelurahan":
-            kelurahan.setdefault(r.parent_code, []).append((r.code, r.name))
-    for rows in kelurahan.values():
-        rows.sort(key=lambda row: row[1])
-    occupations = list(
-        db.session.execute(
-            select(Occupation.code, Occupation.name_id, Occupation.name_en)
-            .where(Occupation.active)
-            .order_by(Occupation.sort_order)
-        ).all()
-    )
-    drives = list(
-        db.session.execute(
-            select(Drive.id, Drive.name).where(Drive.closed_at.is_(None)).order_by(Drive.starts_on)
-        ).all()
-    )
-    return FormChoices(kecamatan, kelurahan, occupations, drives)

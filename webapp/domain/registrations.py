@@ -10,31 +10,26 @@ from collections.abc import Iterable
 from datetime import date, datetime
 from typing import Any
 
-from sqlalchemy import insert, select
+from sqlalchemy import func, insert, select
 
-from . import nik as nik_rules
-from .extensions import db
-from .models import (
+from ..extensions import db
+from ..lifecycle import REGISTERS_THE_NIK, RegistrationStatus, check_transition
+from ..models import (
     Device,
     Flag,
     Registration,
     RegistrationEvent,
     RegistrationEventKind,
     RegistrationFlag,
-    RegistrationStatus,
     User,
     utcnow,
 )
+from . import nik as nik_rules
 from .reference import ProgrammeSettings
 
 # Crockford's base32 without I, L, O, U: nothing to misread when copied by hand.
 REFERENCE_ALPHABET = "0123456789ABCDEFGHJKMNPQRSTVWXYZ"
 REFERENCE_PREFIX = "PS"
-
-# An earlier registration of the same NIK counts, unless a coordinator rejected it.
-_STATUSES_NOT_COUNTED_AS_REGISTERED = (RegistrationStatus.REJECTED,)
-# A volunteer may still change a record the office has not decided on.
-EDITABLE_STATUSES = (RegistrationStatus.SUBMITTED, RegistrationStatus.NEEDS_FIX)
 
 
 def new_reference() -> str:
@@ -115,11 +110,17 @@ def registered_niks(niks: Iterable[str], *, excluding_id: int | None = None) -> 
         return set()
     query = select(Registration.nik).where(
         Registration.nik.in_(niks),
-        Registration.status.not_in(_STATUSES_NOT_COUNTED_AS_REGISTERED),
+        Registration.status.in_(REGISTERS_THE_NIK),
     )
     if excluding_id is not None:
         query = query.where(Registration.id != excluding_id)
     return set(db.session.scalars(query))
+
+
+def count_by_status(*where: Any) -> dict[str, int]:
+    """How many registrations (matching ``where``) are in each status now."""
+    query = select(Registration.status, func.count()).where(*where).group_by(Registration.status)
+    return {status: n for status, n in db.session.execute(query)}
 
 
 def find_registration(client_id: str, *, collected_by: User) -> Registration | None:
@@ -216,6 +217,7 @@ def apply_edit(
     now: datetime | None = None,
 ) -> None:
     """The volunteer corrected a record the office has not decided on: back to ``submitted``."""
+    check_transition(registration.status, RegistrationStatus.SUBMITTED)
     now = now or utcnow()
     for key, value in data.items():
         if key != "consent":
@@ -241,7 +243,11 @@ def apply_edit(
 def change_status(
     registration: Registration, status: str, *, actor: User, note: str | None = None
 ) -> RegistrationEvent:
-    """Record a coordinator's decision; it reaches the volunteer's phone with the next sync."""
+    """Record a coordinator's decision; it reaches the volunteer's phone with the next sync.
+
+    Raises lifecycle.TransitionNotAllowed for a move the lifecycle does not allow.
+    """
+    check_transition(registration.status, status)
     registration.status = RegistrationStatus(status)
     event = RegistrationEvent(
         kind=RegistrationEventKind.STATUS, status=registration.status, note=note, actor=actor

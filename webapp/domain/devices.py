@@ -12,13 +12,6 @@ from ..extensions import db
 from ..models import Device, User, utcnow
 
 TOKEN_BYTES = 32
-# A phone with records waiting that has not synced for this long needs someone to look.
-SILENT_AFTER = timedelta(days=2)
-
-
-def is_silent(pending: int, last_seen_at: datetime | None, now: datetime) -> bool:
-    """Records are waiting on the phone, and it has not been heard from for SILENT_AFTER."""
-    return pending > 0 and (last_seen_at is None or now - last_seen_at > SILENT_AFTER)
 
 
 def hash_token(token: str) -> str:

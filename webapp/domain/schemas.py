@@ -24,7 +24,9 @@ from marshmallow import (
 )
 
 from . import nik as nik_rules
-from .reference import HEIR_RELATIONSHIPS, OTHER_OCCUPATION, FormChoices
+from .choices import FormChoices
+from .parsing import REQUIRED
+from .reference import HEIR_RELATIONSHIPS, OTHER_OCCUPATION
 
 REGISTRATION_FIELDS = (
     "nik",
@@ -48,7 +50,6 @@ REGISTRATION_FIELDS = (
 MAX_MONTHLY_INCOME = 1_000_000_000
 OLDEST_BIRTH_DATE = date(1900, 1, 1)
 
-REQUIRED = _l("Wajib diisi.")
 NIK_MESSAGES = {
     "digits": _l("NIK hanya boleh berisi angka."),
     "length": _l("NIK harus 16 angka."),
