@@ -7,6 +7,9 @@ HOST ?= 127.0.0.1
 PORT ?= 5000
 WEB_CONCURRENCY ?= 2
 CHROMIUM ?= /usr/bin/chromium
+NPM ?= npm
+NODE ?= node
+TSC := node_modules/.bin/tsc
 
 .PHONY: run test lint format setup db translations messages chromium clean
 
@@ -16,6 +19,11 @@ $(BIN)/activate:
 
 $(VENV)/.installed: pyproject.toml $(BIN)/activate
 	$(BIN)/python -m pip install --quiet -e '.[test]'
+	touch $@
+
+# TypeScript's checker for the phone's scripts (no build step): see package.json.
+node_modules/.installed: package.json package-lock.json
+	$(NPM) ci --no-audit --no-fund --loglevel=error
 	touch $@
 
 setup: $(VENV)/.installed translations
@@ -41,19 +49,23 @@ chromium:
 		DEBIAN_FRONTEND=noninteractive $$SUDO apt-get install -y -qq --no-install-recommends chromium fonts-liberation >/dev/null; \
 	fi
 
-lint: $(VENV)/.installed
+lint: $(VENV)/.installed node_modules/.installed
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
+	$(BIN)/lint-imports --no-cache --no-logo
+	$(TSC) -p tsconfig.json
+	$(TSC) -p tsconfig.sw.json
 
 format: $(VENV)/.installed
 	$(BIN)/ruff check --fix .
 	$(BIN)/ruff format .
 
 test: setup chromium lint
+	$(NODE) --test tests/js/
 	CHROMIUM_PATH=$(CHROMIUM) $(BIN)/python -m pytest $(PYTEST_ARGS)
 
 clean:
-	rm -rf $(VENV) .pytest_cache .ruff_cache .hypothesis
+	rm -rf $(VENV) node_modules .pytest_cache .ruff_cache .hypothesis
 
 # After changing UI text: refresh the English catalog, then translate its new entries.
 messages: $(VENV)/.installed

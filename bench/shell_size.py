@@ -24,14 +24,14 @@ from pathlib import Path
 from flask_migrate import upgrade
 
 from webapp import create_app
-from webapp.auth.accounts import create_user
+from webapp.domain.accounts import create_user
+from webapp.domain.reference import seed
 from webapp.extensions import db
-from webapp.reference import seed
 
 TARGET_GZIP_BYTES = 80 * 1024
 ICONS = "/static/icons/"
 USERNAME, PASSWORD = "relawan.bench", "Bench-Relawan-2026!"
-CONFIG_LINE = re.compile(r"^self\.PIJAR_SW = (\{.*\});$", re.MULTILINE)
+CONFIG_LINE = re.compile(r"^self\.pijarConfig = (\{.*\});$", re.MULTILINE)
 CSRF_INPUT = re.compile(r'name="csrf_token" value="([^"]+)"')
 
 
@@ -63,7 +63,7 @@ def main() -> int:
         worker = client.get("/sw.js").get_data(as_text=True)
         config = json.loads(CONFIG_LINE.search(worker).group(1))
         rows = []
-        for url in config["precache"]:
+        for url in config["shell"]["precache"]:
             if url.startswith(ICONS):
                 continue
             response = client.get(url)

@@ -1,11 +1,13 @@
 """The installable app: the service worker, the web app manifest and the offline page.
 
-The service worker's source is ``static/js/sw.js``; ``/sw.js`` serves it at the root
-scope behind one generated line that carries the app shell's URL list and a version
-hashed from the files the shell is made of. A deploy that changes any of them changes
-the worker's bytes, so phones pick the new version up without a manual cache clear.
-A deployment may also set ``APP_RELEASE`` (``WEBAPP_APP_RELEASE``, e.g. a commit id),
-which goes into that version too.
+The phone's scripts read their URLs and storage names from one config,
+``phone_config()``, rendered into every page as JSON (``base.html``). The service
+worker's source is ``static/js/sw.js``; ``/sw.js`` serves it at the root scope behind
+one generated line that sets the same config plus the app shell: its URL list and a
+version hashed from the files the shell is made of. A deploy that changes any of them
+changes the worker's bytes, so phones pick the new version up without a manual cache
+clear. A deployment may also set ``APP_RELEASE`` (``WEBAPP_APP_RELEASE``, e.g. a commit
+id), which goes into that version too.
 """
 
 from __future__ import annotations
@@ -15,6 +17,7 @@ import json
 from functools import cache
 from importlib.metadata import PackageNotFoundError, version
 from pathlib import Path
+from typing import Any
 
 from flask import Blueprint, Response, current_app, render_template, url_for
 
@@ -31,6 +34,7 @@ SHELL_STATIC = (
     "css/app.css",
     "vendor/htmx-2.0.11.min.js",
     "vendor/idb-8.0.4.umd.js",
+    "js/config.js",
     "js/app.js",
     "js/outbox.js",
     "js/sync.js",
@@ -93,23 +97,74 @@ def precache_urls(include_icons: bool = True) -> list[str]:
     return urls
 
 
+def phone_config() -> dict[str, Any]:
+    """What the phone's scripts need from the server: URLs, storage and event names.
+
+    Its shape is ``PijarConfig`` in ``static/js/globals.d.ts``. Phones in the field
+    already keep data under these storage names (IndexedDB, caches, session keys):
+    changing one strands what they hold.
+    """
+    return {
+        "version": app_version(),
+        "urls": {
+            "sync": url_for("api.sync"),
+            "devices": url_for("api.create_device"),
+            "currentDevice": url_for("api.revoke_current_device"),
+            "home": url_for("field.home"),
+            "register": url_for("field.register"),
+            "fix": url_for("field.register", fix=""),
+            "outbox": url_for("field.outbox"),
+            "worker": url_for("pwa.service_worker"),
+            "static": url_for("static", filename=""),
+        },
+        "db": {
+            "name": "pijar-semar",
+            "outboxStore": "outbox",
+            "metaStore": "meta",
+            "byState": "state_created",
+        },
+        "meta": {
+            "device": "device",
+            "cursor": "cursor",
+            "lastSyncAt": "last_sync_at",
+            "authNeeded": "auth_needed",
+            "lastError": "last_error",
+            "persistAsked": "persist_asked",
+        },
+        "events": {
+            "outboxChanged": "pijar:outbox-changed",
+            "sync": "pijar:sync",
+            "pristine": "pijar:pristine",
+        },
+        "session": {
+            "reloadedForUpdate": "pijar:reloaded-for-update",
+            "lastReceipt": "pijar:last-receipt",
+        },
+        "cachePrefix": "pijar-shell-",
+        "lockName": "pijar-sync",
+        "channelName": "pijar-outbox",
+        "backgroundSyncTag": "pijar-outbox",
+    }
+
+
 @bp.app_context_processor
-def pwa_context() -> dict[str, str]:
-    return {"app_version": app_version()}
+def pwa_context() -> dict[str, Any]:
+    # phone_config as a function: only base.html calls it, not every fragment.
+    return {"app_version": app_version(), "phone_config": phone_config}
 
 
 @bp.get("/sw.js")
 @public
 def service_worker() -> Response:
-    config = {
-        "version": app_version(),
+    shell = {
         "precache": precache_urls(),
         "pages": [url_for(endpoint) for endpoint in SHELL_PAGES],
         "offline": url_for("pwa.offline"),
         "scripts": [url_for("static", filename=name) for name in WORKER_SCRIPTS],
     }
+    config = {**phone_config(), "shell": shell}
     source = (Path(current_app.static_folder) / WORKER_SOURCE).read_text(encoding="utf-8")
-    body = f"self.PIJAR_SW = {json.dumps(config)};\n{source}"
+    body = f"self.pijarConfig = {json.dumps(config)};\n{source}"
     response = current_app.response_class(body, mimetype="text/javascript")
     response.headers["Cache-Control"] = "no-cache"
     response.headers["Service-Worker-Allowed"] = "/"

@@ -1,93 +1,100 @@
 // @ts-check
-'use strict';
 
 /**
  * On the login page: before the form is sent, ask the sync API for a device token
  * with the same credentials and keep it in the outbox database. The normal login
  * goes on either way, so a failure here never keeps anyone out.
  */
+(() => {
+  'use strict';
 
-const DEVICES_URL = '/api/v1/devices';
-const CURRENT_DEVICE_URL = '/api/v1/devices/current';
-const DEVICE_TIMEOUT_MS = 8000;
+  const CONFIG = self.pijarConfig;
+  const DEVICES_URL = CONFIG.urls.devices;
+  const CURRENT_DEVICE_URL = CONFIG.urls.currentDevice;
+  const META = CONFIG.meta;
+  const DEVICE_TIMEOUT_MS = 8000;
 
-/** 'Chrome Android', 'Firefox Windows'...: enough for an admin to tell phones apart. */
-function deviceKind() {
-  const ua = navigator.userAgent;
-  const browser = /SamsungBrowser/.test(ua) ? 'Samsung Internet'
-    : /Edg\//.test(ua) ? 'Edge' : /Firefox\//.test(ua) ? 'Firefox'
-      : /Chrom(e|ium)\//.test(ua) ? 'Chrome' : /Safari\//.test(ua) ? 'Safari' : 'Browser';
-  const system = /Android/.test(ua) ? 'Android' : /iPhone|iPad/.test(ua) ? 'iOS'
-    : /Windows/.test(ua) ? 'Windows' : /Mac OS/.test(ua) ? 'macOS' : /Linux/.test(ua) ? 'Linux' : '';
-  return [browser, system].filter(Boolean).join(' ');
-}
+  /** 'Chrome Android', 'Firefox Windows'...: enough for an admin to tell phones apart. */
+  function deviceKind(ua = navigator.userAgent) {
+    const browser = /SamsungBrowser/.test(ua) ? 'Samsung Internet'
+      : /Edg\//.test(ua) ? 'Edge' : /Firefox\//.test(ua) ? 'Firefox'
+        : /Chrom(e|ium)\//.test(ua) ? 'Chrome' : /Safari\//.test(ua) ? 'Safari' : 'Browser';
+    const system = /Android/.test(ua) ? 'Android' : /iPhone|iPad/.test(ua) ? 'iOS'
+      : /Windows/.test(ua) ? 'Windows' : /Mac OS/.test(ua) ? 'macOS' : /Linux/.test(ua) ? 'Linux' : '';
+    return [browser, system].filter(Boolean).join(' ');
+  }
 
-/**
- * @param {string} username @param {string} password
- * @returns {Promise<{device_id: number, token: string} | null>}
- */
-async function requestDeviceToken(username, password) {
-  const abort = new AbortController();
-  const timer = setTimeout(() => abort.abort(), DEVICE_TIMEOUT_MS);
-  try {
-    const response = await fetch(DEVICES_URL, {
-      method: 'POST',
-      credentials: 'same-origin',
-      headers: { 'Content-Type': 'application/json' },
-      body: JSON.stringify({ username, password, label: `${deviceKind()} ${username}`.slice(0, 100) }),
-      signal: abort.signal,
+  /**
+   * @param {string} username @param {string} password
+   * @returns {Promise<{device_id: number, token: string} | null>}
+   */
+  async function requestDeviceToken(username, password) {
+    const abort = new AbortController();
+    const timer = setTimeout(() => abort.abort(), DEVICE_TIMEOUT_MS);
+    try {
+      const response = await fetch(DEVICES_URL, {
+        method: 'POST',
+        credentials: 'same-origin',
+        headers: { 'Content-Type': 'application/json' },
+        body: JSON.stringify({ username, password, label: `${deviceKind()} ${username}`.slice(0, 100) }),
+        signal: abort.signal,
+      });
+      if (response.status !== 201) return null;
+      const body = await response.json();
+      return body && body.token ? body : null;
+    } catch (err) {
+      return null;
+    } finally {
+      clearTimeout(timer);
+    }
+  }
+
+  /** The token this phone held before: revoke it (best effort; it outlives the page). @param {string} token */
+  function revokeOldToken(token) {
+    fetch(CURRENT_DEVICE_URL, {
+      method: 'DELETE', keepalive: true, headers: { Authorization: `Bearer ${token}` },
+    }).catch(() => undefined);
+  }
+
+  /** @param {string} username @param {string} password */
+  async function rememberDevice(username, password) {
+    const outbox = self.pijarOutbox;
+    if (!username || !password || !(await outbox.available())) return;
+    const device = await requestDeviceToken(username, password);
+    if (!device) return;
+    const old = await outbox.getMeta(META.device);
+    await outbox.setMeta(META.device, {
+      token: device.token, device_id: device.device_id, username, created_at: new Date().toISOString(),
     });
-    if (response.status !== 201) return null;
-    const body = await response.json();
-    return body && body.token ? body : null;
-  } catch (err) {
-    return null;
-  } finally {
-    clearTimeout(timer);
+    await outbox.deleteMeta(META.authNeeded);
+    if (old && old.token && old.token !== device.token) revokeOldToken(old.token);
   }
-}
 
-/** The token this phone held before: revoke it (best effort; it outlives the page). @param {string} token */
-function revokeOldToken(token) {
-  fetch(CURRENT_DEVICE_URL, {
-    method: 'DELETE', keepalive: true, headers: { Authorization: `Bearer ${token}` },
-  }).catch(() => undefined);
-}
-
-/** @param {string} username @param {string} password */
-async function rememberDevice(username, password) {
-  const outbox = self.pijarOutbox;
-  if (!username || !password || !(await outbox.available())) return;
-  const device = await requestDeviceToken(username, password);
-  if (!device) return;
-  const old = await outbox.getMeta('device');
-  await outbox.setMeta('device', {
-    token: device.token, device_id: device.device_id, username, created_at: new Date().toISOString(),
-  });
-  await outbox.deleteMeta('auth_needed');
-  if (old && old.token && old.token !== device.token) revokeOldToken(old.token);
-}
-
-/** @param {SubmitEvent} event */
-async function onLoginSubmit(event) {
-  const form = /** @type {HTMLFormElement} */ (event.currentTarget);
-  if (form.dataset.deviceAsked) return; // a second submit goes straight through
-  event.preventDefault();
-  form.dataset.deviceAsked = '1';
-  const button = form.querySelector('button[type=submit]');
-  if (button instanceof HTMLButtonElement) button.disabled = true;
-  const field = (/** @type {string} */ name) => {
-    const el = form.elements.namedItem(name);
-    return el instanceof HTMLInputElement ? el.value : '';
-  };
-  try {
-    await rememberDevice(field('username'), field('password'));
-  } catch (err) {
-    console.warn('no device token', err);
+  /** @param {SubmitEvent} event */
+  async function onLoginSubmit(event) {
+    const form = /** @type {HTMLFormElement} */ (event.currentTarget);
+    if (form.dataset.deviceAsked) return; // a second submit goes straight through
+    event.preventDefault();
+    form.dataset.deviceAsked = '1';
+    const button = form.querySelector('button[type=submit]');
+    if (button instanceof HTMLButtonElement) button.disabled = true;
+    const field = (/** @type {string} */ name) => {
+      const el = form.elements.namedItem(name);
+      return el instanceof HTMLInputElement ? el.value : '';
+    };
+    try {
+      await rememberDevice(field('username'), field('password'));
+    } catch (err) {
+      console.warn('no device token', err);
+    }
+    form.submit();
   }
-  form.submit();
-}
 
-const passwordInput = document.getElementById('password');
-const loginForm = passwordInput instanceof HTMLInputElement ? passwordInput.form : null;
-if (loginForm) loginForm.addEventListener('submit', onLoginSubmit);
+  /** @type {PijarLogin} */
+  const login = { deviceKind };
+  self.pijarLogin = login;
+
+  const passwordInput = document.getElementById('password');
+  const loginForm = passwordInput instanceof HTMLInputElement ? passwordInput.form : null;
+  if (loginForm) loginForm.addEventListener('submit', onLoginSubmit);
+})();

@@ -1,0 +1,199 @@
+// The sync engine (webapp/static/js/sync.js): when the phone tries again, and how it
+// sends the outbox in batches. The outbox's rules are the real ones (outbox.js); only
+// IndexedDB and the server are stand-ins.
+import assert from 'node:assert/strict';
+import { describe, it } from 'node:test';
+
+import { PHONE_CONFIG, loadScripts, plain } from './helpers.mjs';
+
+const SECOND = 1000;
+const MINUTE = 60 * SECOND;
+
+/** The sync engine with Math.random fixed to `random`. @param {number} random */
+function syncWithRandom(random) {
+  const math = Object.assign(Object.create(Math), { random: () => random });
+  return loadScripts(['outbox.js', 'sync.js'], { Math: math }).pijarSync;
+}
+
+describe('waiting before trying again', () => {
+  it('the wait doubles after each failure, up to three minutes', () => {
+    const shortest = syncWithRandom(0);
+    const waits = [1, 2, 3, 4, 5, 6, 7, 8, 9, 30].map((attempt) => shortest.backoffDelay(attempt));
+    assert.deepEqual(waits, [1, 2, 4, 8, 16, 32, 64, 90, 90, 90].map((s) => s * SECOND));
+    const longest = syncWithRandom(0.999999);
+    assert.ok(longest.backoffDelay(30) <= 3 * MINUTE);
+    assert.ok(longest.backoffDelay(30) > 2.99 * MINUTE);
+  });
+
+  it('phones that failed together spread out: each waits between half and all of the ceiling', () => {
+    const { pijarSync: sync } = loadScripts(['outbox.js', 'sync.js']);
+    const waits = Array.from({ length: 500 }, () => sync.backoffDelay(3));
+    assert.ok(waits.every((ms) => ms >= 4 * SECOND && ms <= 8 * SECOND));
+    assert.ok(Math.max(...waits) - Math.min(...waits) > 2 * SECOND);
+  });
+
+  it("the server's Retry-After is waited at least, but never more than three minutes", () => {
+    const sync = syncWithRandom(0);
+    assert.equal(sync.backoffDelay(1, 45 * SECOND), 45 * SECOND);
+    assert.equal(sync.backoffDelay(1, 100), SECOND);
+    assert.equal(sync.backoffDelay(1, 60 * MINUTE), 3 * MINUTE);
+  });
+});
+
+describe('batches', () => {
+  const { pijarSync: sync } = loadScripts(['outbox.js', 'sync.js']);
+  const waiting = ['a', 'b', 'c', 'd'].map((id) => ({ client_id: id }));
+
+  it('the oldest waiting records go first, as many as fit', () => {
+    assert.deepEqual(plain(sync.pickBatch(waiting, new Set(), 3)), waiting.slice(0, 3));
+  });
+
+  it('a record the server already answered in this run is not sent again', () => {
+    assert.deepEqual(plain(sync.pickBatch(waiting, new Set(['a', 'c']), 3)), [waiting[1], waiting[3]]);
+  });
+
+  it('a batch too large for the server is halved, down to a single record', () => {
+    const sizes = [100];
+    for (let size = sync.smallerBatch(100); size; size = sync.smallerBatch(size)) sizes.push(size);
+    assert.deepEqual(sizes, [100, 50, 25, 13, 7, 4, 2, 1]);
+  });
+});
+
+// --- sending, end to end in the engine -------------------------------------------------
+
+/** Registrations waiting on the phone, oldest first. @param {number} count */
+function waitingRecords(count) {
+  return Array.from({ length: count }, (_, n) => {
+    const id = `00000000-0000-4000-8000-${String(n).padStart(12, '0')}`;
+    const at = new Date(Date.UTC(2026, 10, 6, 2, 0, n)).toISOString();
+    return {
+      client_id: id, form_version: 1, captured_at: at, payload: { full_name: `Pekerja ${n}` },
+      state: 'waiting', server_status: null, ref: null, local_ref: `HP-${n}`, errors: null,
+      note: null, name: `Pekerja ${n}`, masked_nik: '', created_at: at, updated_at: at, attempts: 0,
+    };
+  });
+}
+
+/**
+ * A stand-in for POST /api/v1/sync: takes at most `maxItems` per request (413 above),
+ * answers each item with `statusFor(item)`, or fails as a whole with `failure`.
+ */
+function fakeServer({ maxItems = 100, statusFor = () => 'accepted', failure = null } = {}) {
+  const requests = [];
+  async function fetch(url, init) {
+    const body = JSON.parse(init.body);
+    requests.push({ url, authorization: init.headers.Authorization, body });
+    if (failure) return new Response('{}', failure);
+    if (body.items.length > maxItems) return new Response('{}', { status: 413 });
+    const results = body.items.map((item, n) => ({
+      client_id: item.client_id, status: statusFor(item), ref: `PS-${requests.length}-${n}`,
+    }));
+    return new Response(JSON.stringify({ results, updates: [], cursor: 'c-1' }), { status: 200 });
+  }
+  return { fetch, requests, sizes: () => requests.map((r) => r.body.items.length) };
+}
+
+/** A phone holding `records`, its outbox in memory, sending to `server`. */
+function phone(records, server, { loggedIn = true } = {}) {
+  const scope = loadScripts(['outbox.js', 'sync.js'], { fetch: server.fetch, navigator: {} });
+  const rules = scope.pijarOutbox;
+  const META = PHONE_CONFIG.meta;
+  const meta = new Map(loggedIn ? [[META.device, { token: 'token-1' }]] : []);
+  const stored = new Map(records.map((r) => [r.client_id, r]));
+  const inState = (state) => [...stored.values()].filter((r) => r.state === state);
+  scope.pijarOutbox = {
+    ...rules,
+    getMeta: async (key) => meta.get(key),
+    setMeta: async (key, value) => { meta.set(key, value); },
+    deleteMeta: async (key) => { meta.delete(key); },
+    waitingBatch: async (limit) => inState('waiting').slice(0, limit),
+    counts: async () => ({ waiting: inState('waiting').length, needs_fix: inState('needs_fix').length, sent: 0 }),
+    markAttempted: async (ids) => { for (const id of ids) stored.get(id).attempts += 1; },
+    applySyncResponse: async (sent, body) => {
+      const { acknowledged, needsFix } = rules.applyResponse(stored, sent, body);
+      return { acknowledged, needsFix };
+    },
+  };
+  return { sync: scope.pijarSync, meta };
+}
+
+describe('sending the outbox', () => {
+  it('a hundred records too many for one request all reach the office, in smaller batches', async () => {
+    const records = waitingRecords(100);
+    const server = fakeServer({ maxItems: 30 });
+    const result = await phone(records, server).sync.syncNow();
+    assert.deepEqual(plain(result), { status: 'sent', sent: 100, needsFix: 0 });
+    assert.deepEqual(server.sizes(), [100, 50, 25, 25, 25, 25]);
+    assert.ok(records.every((r) => r.state === 'sent' && r.payload === null && r.ref));
+    assert.equal(server.requests[2].body.items[0].client_id, records[0].client_id, 'oldest first');
+  });
+
+  it('a record too large on its own stays waiting and counts as a failed attempt', async () => {
+    const records = waitingRecords(1);
+    const server = fakeServer({ maxItems: 0 });
+    const { sync, meta } = phone(records, server);
+    const result = await sync.syncNow();
+    assert.equal(result.status, 'stuck');
+    assert.equal(records[0].state, 'waiting');
+    assert.equal(records[0].attempts, 1);
+    assert.equal(meta.get('last_error').status, 413);
+  });
+
+  it('a record the server leaves waiting is not sent round and round in one run', async () => {
+    const records = waitingRecords(2);
+    const server = fakeServer({ statusFor: (item) => (item.client_id === records[1].client_id ? 'later' : 'accepted') });
+    const result = await phone(records, server).sync.syncNow();
+    assert.deepEqual(plain(result), { status: 'sent', sent: 1, needsFix: 0 });
+    assert.equal(server.requests.length, 1);
+    assert.deepEqual(records.map((r) => r.state), ['sent', 'waiting']);
+  });
+
+  it('records the server finds wrong come back to be fixed, counted apart', async () => {
+    const records = waitingRecords(3);
+    const server = fakeServer({ statusFor: (item) => (item.client_id === records[0].client_id ? 'invalid' : 'accepted') });
+    const result = await phone(records, server).sync.syncNow();
+    assert.deepEqual(plain(result), { status: 'sent', sent: 2, needsFix: 1 });
+    assert.equal(records[0].state, 'needs_fix');
+    assert.equal(records[0].payload.full_name, 'Pekerja 0');
+  });
+
+  it('a server in trouble: nothing lost, try again no sooner than it asked', async () => {
+    const records = waitingRecords(2);
+    const server = fakeServer({ failure: { status: 503, headers: { 'Retry-After': '120' } } });
+    const result = await phone(records, server).sync.syncNow();
+    assert.deepEqual(plain(result), { status: 'retry', sent: 0, needsFix: 0, retryAfterMs: 120 * SECOND });
+    assert.ok(records.every((r) => r.state === 'waiting' && r.payload && r.attempts === 1));
+  });
+
+  it('a token the server no longer takes: nothing lost, the volunteer is asked to log in', async () => {
+    const records = waitingRecords(1);
+    const server = fakeServer({ failure: { status: 401 } });
+    const { sync, meta } = phone(records, server);
+    assert.equal((await sync.syncNow()).status, 'auth');
+    assert.equal(meta.get('auth_needed'), true);
+    assert.equal(records[0].state, 'waiting');
+  });
+
+  it('without a device token nothing is sent and the volunteer is asked to log in', async () => {
+    const server = fakeServer();
+    const { sync, meta } = phone(waitingRecords(1), server, { loggedIn: false });
+    assert.equal((await sync.syncNow()).status, 'auth');
+    assert.equal(server.requests.length, 0);
+    assert.equal(meta.get('auth_needed'), true);
+  });
+
+  it('with nothing waiting, a forced run still reports to the office and reads its decisions', async () => {
+    const server = fakeServer();
+    const { sync, meta } = phone([], server);
+    const result = await sync.syncNow({ force: true });
+    assert.equal(result.status, 'idle');
+    const [request] = server.requests;
+    assert.equal(request.url, '/api/v1/sync');
+    assert.equal(request.authorization, 'Bearer token-1');
+    assert.deepEqual(request.body, {
+      device: { app_version: '0.1.0+test', pending: 0, needs_fix: 0 }, cursor: null, items: [],
+    });
+    assert.equal(meta.get('cursor'), undefined, 'the cursor is stored with the records, by the outbox');
+    assert.ok(meta.get('last_sync_at'));
+  });
+});
