@@ -168,6 +168,34 @@ describe('a whole sync response', () => {
   });
 });
 
+describe('a record the server fails on, alone and again', () => {
+  const sent = { client_id: CLIENT_ID, updated_at: SENT_AT };
+
+  it('comes back to the volunteer to check, with everything typed and the reason as a code', () => {
+    const record = waitingRecord();
+    assert.equal(outbox.applyProblem(record, sent, 'unreadable'), true);
+    assert.equal(record.state, 'needs_fix');
+    assert.equal(record.problem, 'unreadable');
+    assert.deepEqual(plain(record.payload), waitingRecord().payload);
+    assert.equal(record.errors, null);
+    assert.notEqual(record.updated_at, SENT_AT);
+  });
+
+  it('a record changed since it was sent is not the one that failed: left as it is', () => {
+    const record = waitingRecord({ updated_at: '2026-11-06T02:13:00.000Z' });
+    assert.equal(outbox.applyProblem(record, sent, 'unreadable'), false);
+    assert.equal(record.state, 'waiting');
+    assert.equal(record.problem, undefined);
+  });
+
+  it('a record stored before the reason existed (no `problem` field) still goes through', () => {
+    const record = waitingRecord();
+    assert.equal('problem' in record, false);
+    outbox.applyResult(record, { client_id: CLIENT_ID, status: 'accepted', ref: 'PS-0001' });
+    assert.equal(record.state, 'sent');
+  });
+});
+
 describe('what the volunteer reads', () => {
   it('a NIK is shown masked as the server masks it, however it was typed', () => {
     assert.equal(outbox.maskNik('3374015501900012'), '3374 01•• •••• 0012');

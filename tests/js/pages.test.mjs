@@ -40,6 +40,18 @@ describe("the phone's words for where a record stands", () => {
       assert.equal(ui.statusText(item), words);
     });
   }
+
+  it('a record the phone set aside because the server could not read it says so', () => {
+    assert.equal(
+      ui.problemText({ problem: 'unreadable' }),
+      'Server tidak dapat membaca pendaftaran ini. Periksa isiannya, lalu simpan lagi.',
+    );
+  });
+
+  it('no reason of its own (the server or a coordinator gave theirs): nothing added', () => {
+    assert.equal(ui.problemText({ problem: null }), '');
+    assert.equal(ui.problemText({}), '');
+  });
 });
 
 describe('what a NIK says', () => {

@@ -76,14 +76,16 @@ function waitingRecords(count) {
 
 /**
  * A stand-in for POST /api/v1/sync: takes at most `maxItems` per request (413 above),
- * answers each item with `statusFor(item)`, or fails as a whole with `failure`.
+ * answers each item with `statusFor(item)`, or fails as a whole with `failure`, or with
+ * what `failWhen(body, n)` returns for request number n (1, 2, ...; null: no failure).
  */
-function fakeServer({ maxItems = 100, statusFor = () => 'accepted', failure = null } = {}) {
+function fakeServer({ maxItems = 100, statusFor = () => 'accepted', failure = null, failWhen = () => null } = {}) {
   const requests = [];
   async function fetch(url, init) {
     const body = JSON.parse(init.body);
     requests.push({ url, authorization: init.headers.Authorization, body });
-    if (failure) return new Response('{}', failure);
+    const failed = failure || failWhen(body, requests.length);
+    if (failed) return new Response('{}', failed);
     if (body.items.length > maxItems) return new Response('{}', { status: 413 });
     const results = body.items.map((item, n) => ({
       client_id: item.client_id, status: statusFor(item), ref: `PS-${requests.length}-${n}`,
@@ -109,6 +111,10 @@ function phone(records, server, { loggedIn = true } = {}) {
     waitingBatch: async (limit) => inState('waiting').slice(0, limit),
     counts: async () => ({ waiting: inState('waiting').length, needs_fix: inState('needs_fix').length, sent: 0 }),
     markAttempted: async (ids) => { for (const id of ids) stored.get(id).attempts += 1; },
+    markUnreadable: async (sent) => {
+      const item = stored.get(sent.client_id);
+      return Boolean(item && rules.applyProblem(item, sent, 'unreadable'));
+    },
     applySyncResponse: async (sent, body) => {
       const { acknowledged, needsFix } = rules.applyResponse(stored, sent, body);
       return { acknowledged, needsFix };
@@ -195,5 +201,196 @@ describe('sending the outbox', () => {
     });
     assert.equal(meta.get('cursor'), undefined, 'the cursor is stored with the records, by the outbox');
     assert.ok(meta.get('last_sync_at'));
+  });
+});
+
+// --- one record the server cannot read ---------------------------------------------------
+
+const has = (body, record) => body.items.some((item) => item.client_id === record.client_id);
+const SERVER_ERROR = { status: 500 };
+
+describe('splitting a batch to find the record the server fails on', () => {
+  const { pijarSync: sync } = loadScripts(['outbox.js', 'sync.js']);
+
+  it('a 500 for ten records: send the first five; once they are through, the rest in halves', () => {
+    let plan = sync.suspectBatch(sync.firstPlan(), 10);
+    assert.deepEqual(plain(plan), { size: 5, usual: 100, suspects: 10 });
+    plan = sync.answeredBatch(plan, 5);
+    assert.deepEqual(plain(plan), { size: 3, usual: 100, suspects: 5 });
+    plan = sync.answeredBatch(plan, 3);
+    assert.deepEqual(plain(plan), { size: 1, usual: 100, suspects: 2 });
+  });
+
+  it('every suspect answered after all (the 500 passed): full batches again', () => {
+    const plan = sync.answeredBatch(sync.suspectBatch(sync.firstPlan(), 2), 2);
+    assert.deepEqual(plain(plan), { size: 100, usual: 100, suspects: 0 });
+  });
+
+  it('once the record is found the batches grow back, to the size the server takes', () => {
+    const smaller = { size: 25, usual: 25, suspects: 0 };
+    assert.deepEqual(plain(sync.isolatedRecord(sync.suspectBatch(smaller, 25), true)), smaller);
+  });
+
+  it('found before the server took any other: one record next, to learn whether it takes any', () => {
+    const plan = sync.isolatedRecord(sync.suspectBatch(sync.firstPlan(), 2), false);
+    assert.deepEqual(plain(plan), { size: 1, usual: 100, suspects: 0 });
+    assert.deepEqual(plain(sync.answeredBatch(plan, 1)), plain(sync.firstPlan()), 'it took it: full batches');
+  });
+
+  it('answers outside a search keep the usual size', () => {
+    const plan = { size: 25, usual: 25, suspects: 0 };
+    assert.deepEqual(plain(sync.answeredBatch(plan, 25)), plan);
+  });
+});
+
+describe('one record the server cannot read', () => {
+  /** A server that answers 500 to any request carrying `poisoned`, 200 otherwise. */
+  const choking = (poisoned, options = {}) =>
+    fakeServer({ failWhen: (body) => (has(body, poisoned) ? SERVER_ERROR : null), ...options });
+
+  it('ten waiting, the fifth unreadable: the nine others go in one run, it is set aside to fix', async () => {
+    const records = waitingRecords(10);
+    const poisoned = records[4];
+    const server = choking(poisoned);
+    const result = await phone(records, server).sync.syncNow();
+    assert.deepEqual(plain(result), { status: 'sent', sent: 9, needsFix: 1 });
+    assert.ok(records.filter((r) => r !== poisoned).every((r) => r.state === 'sent' && r.ref));
+    assert.equal(poisoned.state, 'needs_fix');
+    assert.equal(poisoned.problem, 'unreadable');
+    assert.equal(poisoned.payload.full_name, 'Pekerja 4', 'its data stays on the phone, to fix');
+    assert.equal(poisoned.errors, null);
+    // 10 (500), heartbeat, 5 (500), 3, 1, 1 alone (500), heartbeat, 1 alone again (500), the last 5.
+    assert.deepEqual(server.sizes(), [10, 0, 5, 3, 1, 1, 0, 1, 5]);
+  });
+
+  it('wherever it is among a hundred, it is found in a few requests and the rest go', async () => {
+    let most = 0;
+    for (let position = 0; position < 100; position += 1) {
+      const records = waitingRecords(100);
+      const server = choking(records[position]);
+      const result = await phone(records, server).sync.syncNow();
+      assert.deepEqual(plain(result), { status: 'sent', sent: 99, needsFix: 1 }, `at ${position}`);
+      assert.deepEqual(records.map((r) => r.state).filter((s) => s !== 'sent'), ['needs_fix']);
+      most = Math.max(most, server.requests.length);
+    }
+    // log2(100) halvings, one heartbeat to begin with, three to try it alone, then the rest.
+    assert.ok(most <= 13, `${most} requests`);
+  });
+
+  for (const [where, positions] of [['apart', [2, 7]], ['the oldest two', [0, 1]]]) {
+    it(`two unreadable records, ${where}: both set aside, the others go`, async () => {
+      const records = waitingRecords(10);
+      const poisoned = positions.map((n) => records[n]);
+      const server = fakeServer({ failWhen: (body) => (poisoned.some((r) => has(body, r)) ? SERVER_ERROR : null) });
+      const result = await phone(records, server).sync.syncNow();
+      assert.deepEqual(plain(result), { status: 'sent', sent: 8, needsFix: 2 });
+      assert.deepEqual(poisoned.map((r) => r.problem), ['unreadable', 'unreadable']);
+    });
+  }
+
+  it('the only record waiting: not blamed while the server takes no other, tried again later', async () => {
+    const records = waitingRecords(1);
+    const server = choking(records[0]);
+    const { sync } = phone(records, server);
+    const result = await sync.syncNow();
+    assert.deepEqual([result.status, result.sent, result.needsFix], ['retry', 0, 0]);
+    assert.deepEqual([records[0].state, records[0].attempts], ['waiting', 1]);
+    assert.deepEqual(server.sizes(), [1, 0, 1]);
+
+    // The volunteer registers the next worker: that one goes, and the first comes back to fix.
+    const [next] = waitingRecords(2).slice(1);
+    records.push(next);
+    const again = phone(records, server);
+    assert.deepEqual(plain(await again.sync.syncNow()), { status: 'sent', sent: 1, needsFix: 1 });
+    assert.deepEqual(records.map((r) => [r.state, r.problem ?? null]), [['needs_fix', 'unreadable'], ['sent', null]]);
+  });
+
+  it('a server that answers empty requests but fails on every record: nothing set aside', async () => {
+    const records = waitingRecords(10);
+    const server = fakeServer({ failWhen: (body) => (body.items.length ? SERVER_ERROR : null) });
+    const { sync, meta } = phone(records, server);
+    const result = await sync.syncNow();
+    assert.deepEqual([result.status, result.sent, result.needsFix], ['retry', 0, 0]);
+    assert.ok(records.every((r) => r.state === 'waiting' && !r.problem));
+    assert.deepEqual(records.map((r) => r.attempts), [1, 1, 1, 0, 0, 0, 0, 0, 0, 0]);
+    assert.equal(meta.get('last_error').status, 500);
+    // The first found by splitting (10, heartbeat, 5, 3, 2, 1, heartbeat, 1 again), then
+    // the next two tried alone (1, heartbeat, 1 again): three failing alone, none taken.
+    assert.deepEqual(server.sizes(), [10, 0, 5, 3, 2, 1, 0, 1, 1, 0, 1, 1, 0, 1]);
+  });
+
+  it('a server failing every request: nothing set aside, try again later', async () => {
+    for (const count of [1, 10]) {
+      const records = waitingRecords(count);
+      const server = fakeServer({ failure: SERVER_ERROR });
+      const { sync, meta } = phone(records, server);
+      const result = await sync.syncNow();
+      assert.deepEqual([result.status, result.sent, result.needsFix], ['retry', 0, 0]);
+      assert.ok(records.every((r) => r.state === 'waiting' && !r.problem && r.attempts === 1));
+      assert.deepEqual(server.sizes(), [count, 0], 'the batch, then a heartbeat that fails too');
+      assert.equal(meta.get('last_error').status, 500);
+    }
+  });
+
+  it('a server that breaks down while the record is being looked for: nothing set aside', async () => {
+    const records = waitingRecords(10);
+    // 10 (500), heartbeat, 5 (500), 3 through; from then on every request fails.
+    const server = fakeServer({ failWhen: (body, n) => (n > 4 || has(body, records[4]) ? SERVER_ERROR : null) });
+    const result = await phone(records, server).sync.syncNow();
+    assert.deepEqual([result.status, result.sent, result.needsFix], ['retry', 3, 0]);
+    assert.ok(records.every((r) => r.state !== 'needs_fix' && !r.problem));
+    assert.equal(server.sizes().at(-1), 0, 'it ended on a heartbeat that failed');
+  });
+
+  it('a record that fails alone while the server is down or away is not blamed', async () => {
+    for (const down of [{ status: 503 }, { status: 500 }]) {
+      const records = waitingRecords(1);
+      const server = fakeServer({ failWhen: (body) => (body.items.length ? SERVER_ERROR : down) });
+      const result = await phone(records, server).sync.syncNow();
+      assert.equal(result.status, 'retry');
+      assert.equal(records[0].state, 'waiting');
+      assert.deepEqual(server.sizes(), [1, 0], 'no second try of the record while the server fails');
+    }
+  });
+
+  it('one 500 that passes: nothing set aside, everything goes', async () => {
+    for (const count of [1, 10]) {
+      const records = waitingRecords(count);
+      const server = fakeServer({ failWhen: (body, n) => (n === 1 ? SERVER_ERROR : null) });
+      const result = await phone(records, server).sync.syncNow();
+      assert.deepEqual(plain(result), { status: 'sent', sent: count, needsFix: 0 });
+      assert.ok(records.every((r) => r.state === 'sent' && !r.problem));
+    }
+  });
+
+  it('a record that fails alone once, then goes through: not blamed', async () => {
+    const records = waitingRecords(3);
+    let failuresLeft = 2; // the batch, then the record alone; its second try passes
+    const server = fakeServer({
+      failWhen: (body) => (has(body, records[0]) && failuresLeft-- > 0 ? SERVER_ERROR : null),
+    });
+    const result = await phone(records, server).sync.syncNow();
+    assert.deepEqual(plain(result), { status: 'sent', sent: 3, needsFix: 0 });
+  });
+
+  for (const status of [502, 503, 504]) {
+    it(`${status} (the server is down or away): stop at once and try again later, as always`, async () => {
+      const records = waitingRecords(10);
+      const server = choking(records[4], { failWhen: () => ({ status }) });
+      const result = await phone(records, server).sync.syncNow();
+      assert.deepEqual([result.status, result.sent, result.needsFix], ['retry', 0, 0]);
+      assert.equal(server.requests.length, 1);
+      assert.ok(records.every((r) => r.state === 'waiting' && r.attempts === 1));
+    });
+  }
+
+  it('no connection: stop at once and try again later, as always', async () => {
+    const records = waitingRecords(3);
+    const requests = [];
+    const fetch = async (url, init) => { requests.push(init); throw new TypeError('Failed to fetch'); };
+    const result = await phone(records, { fetch }).sync.syncNow();
+    assert.deepEqual([result.status, result.sent, result.needsFix], ['offline', 0, 0]);
+    assert.equal(requests.length, 1);
+    assert.ok(records.every((r) => r.state === 'waiting'));
   });
 });

@@ -70,6 +70,12 @@ type ServerStatus = 'in_review' | 'needs_fix' | 'approved' | 'rejected' | 'enrol
 type Payload = Record<string, string | number | null>;
 /** Messages by field name, as the server words them. */
 type FieldErrors = Record<string, string[]>;
+/**
+ * Why the phone itself set a record aside to be fixed, as a code the pages word
+ * (`problem.<code>` in field/_texts.html): 'unreadable', the server failed (500) on
+ * this record alone, twice, while it answered others.
+ */
+type OutboxProblem = 'unreadable';
 
 interface OutboxItem {
   /** Made on the phone; the server's idempotency key. */
@@ -86,6 +92,8 @@ interface OutboxItem {
   /** 'HP-1A2B-3C4D': the reference the volunteer sees before the server's. */
   local_ref: string;
   errors: FieldErrors | null;
+  /** Set by the phone with state 'needs_fix'; cleared by a correction. Absent on older records. */
+  problem?: OutboxProblem | null;
   /** A coordinator's note. */
   note: string | null;
   name: string;
@@ -173,6 +181,8 @@ interface PijarOutbox {
   waitingBatch(limit: number): Promise<OutboxItem[]>;
   unsentForExport(): Promise<SyncItem[]>;
   markAttempted(clientIds: string[]): Promise<void>;
+  /** Set aside a record the server cannot read; false when it changed since it was sent. */
+  markUnreadable(sent: SentRecord): Promise<boolean>;
   /** Apply a sync response and store its cursor, in one transaction. */
   applySyncResponse(sent: SentRecord[], body: SyncResponse): Promise<{acknowledged: number; needsFix: number}>;
   clearReceipts(): Promise<void>;
@@ -183,6 +193,7 @@ interface PijarOutbox {
   applyResult(item: OutboxItem, result: SyncItemResult): void;
   applyUpdate(item: OutboxItem, update: SyncUpdate): void;
   applyResponse(records: Map<string, OutboxItem>, sent: SentRecord[], body: SyncResponse): AppliedResponse;
+  applyProblem(item: OutboxItem, sent: SentRecord, problem: OutboxProblem): boolean;
   maskNik(value: string | number | null | undefined): string;
   localRef(clientId: string): string;
   isoWithOffset(date: Date): string;
@@ -203,6 +214,17 @@ interface SyncResult {
   retryAfterMs?: number;
 }
 
+/**
+ * How a run sizes its batches. `usual`: the size when no record is suspected (smaller
+ * after a 413). `suspects`: after a 500 for several records, how many of the oldest
+ * untried ones hold the record the server fails on (0: none suspected).
+ */
+interface BatchPlan {
+  size: number;
+  usual: number;
+  suspects: number;
+}
+
 interface SyncOptions {
   /** Ask the server even when nothing waits (heartbeat, coordinators' decisions). */
   force?: boolean;
@@ -218,6 +240,14 @@ interface PijarSync {
   pickBatch(oldestWaiting: OutboxItem[], tried: Set<string>, size: number): OutboxItem[];
   /** The batch size after a 413; null when a single record was already too large. */
   smallerBatch(size: number): number | null;
+  /** Full batches, nothing suspected. */
+  firstPlan(): BatchPlan;
+  /** After a 500 for `sent` records (more than one): they are suspected; send half. */
+  suspectBatch(plan: BatchPlan, sent: number): BatchPlan;
+  /** After `answered` records got results: fewer suspects, or usual batches when none is left. */
+  answeredBatch(plan: BatchPlan, answered: number): BatchPlan;
+  /** After a record the server fails on alone was found: usual batches if it `taken` others, else one record. */
+  isolatedRecord(plan: BatchPlan, taken: boolean): BatchPlan;
   BUSY_RETRY_MS: number;
 }
 

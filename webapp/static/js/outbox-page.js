@@ -9,9 +9,11 @@
 
   const FIX_LINK = self.pijarConfig.urls.fix;
 
-  /** @param {Pick<OutboxItem, 'errors' | 'note'>} item */
+  /** @param {Pick<OutboxItem, 'errors' | 'note' | 'problem'>} item */
   function itemMessage(item) {
     const parts = [];
+    const problem = self.pijarUi.problemText(item);
+    if (problem) parts.push(problem);
     if (item.note) parts.push(item.note);
     for (const [field, messages] of Object.entries(item.errors || {})) {
       const label = self.pijarUi.text(`field.${field}`);

@@ -141,7 +141,7 @@
       return null;
     }
     Object.assign(item, {
-      payload, state: 'waiting', errors: null, name: payload.full_name || '',
+      payload, state: 'waiting', errors: null, problem: null, name: payload.full_name || '',
       masked_nik: maskNik(payload.nik), updated_at: new Date().toISOString(),
     });
     await tx.store.put(item);
@@ -268,6 +268,20 @@
   }
 
   /**
+   * The server failed on this record alone, again and again, while it answered others:
+   * back to the volunteer to check, with its data and a reason the pages word (mutates
+   * `item`). False when it changed since it was sent (no longer the record that failed).
+   * @param {OutboxItem} item
+   * @param {SentRecord} sent the record as it was sent
+   * @param {OutboxProblem} problem
+   */
+  function applyProblem(item, sent, problem) {
+    if (!unchangedSince(item, sent.updated_at)) return false;
+    Object.assign(item, { state: 'needs_fix', problem, errors: null, updated_at: new Date().toISOString() });
+    return true;
+  }
+
+  /**
    * Still waiting and not edited since it was sent. @param {OutboxItem} item
    * @param {string | undefined} sentAt its updated_at when it was sent
    */
@@ -339,6 +353,22 @@
     return { acknowledged, needsFix };
   }
 
+  /**
+   * Set aside a record the server cannot read (see applyProblem), in one transaction.
+   * @param {SentRecord} sent the record as it was sent
+   * @returns {Promise<boolean>} whether it was set aside
+   */
+  async function markUnreadable(sent) {
+    const db = await openOutbox();
+    const tx = db.transaction(OUTBOX_STORE, 'readwrite');
+    const item = await tx.store.get(sent.client_id);
+    const marked = Boolean(item && applyProblem(item, sent, 'unreadable'));
+    if (item && marked) await tx.store.put(item);
+    await tx.done;
+    if (marked) notifyChanged();
+    return marked;
+  }
+
   /** Forget sent receipts (on logout, so the next person on a shared phone sees none). */
   async function clearReceipts() {
     const db = await openOutbox();
@@ -382,9 +412,9 @@
   const outbox = {
     available: outboxAvailable, onChange: onOutboxChange,
     add: addRegistration, saveCorrection, get: getItem, list: listItems, counts: countItems,
-    waitingBatch, unsentForExport, markAttempted, applySyncResponse, clearReceipts,
+    waitingBatch, unsentForExport, markAttempted, markUnreadable, applySyncResponse, clearReceipts,
     getMeta, setMeta, deleteMeta,
-    applyResult, applyUpdate, applyResponse, maskNik, localRef, isoWithOffset,
+    applyResult, applyUpdate, applyResponse, applyProblem, maskNik, localRef, isoWithOffset,
   };
   self.pijarOutbox = outbox;
 })();

@@ -17,6 +17,8 @@ interface PijarUi {
   formatDateTime(iso: string | null | undefined): string;
   /** The phone's words for where a record stands: waiting, needs fixing, or the office's status. */
   statusText(item: Pick<OutboxItem, 'state' | 'server_status'>): string;
+  /** Why the phone itself set a record aside to be fixed (see OutboxProblem), in the UI's language; '' for none. */
+  problemText(item: Pick<OutboxItem, 'problem'>): string;
 }
 
 interface PijarForm {

@@ -53,7 +53,8 @@
     const serverPart = element('[data-server-part]');
     if (serverPart) serverPart.hidden = !item.ref;
     const messages = Object.values(item.errors || {}).flat();
-    say('[data-saved-receipt] [data-slot=message]', [item.note || '', ...messages].filter(Boolean).join(' '));
+    const parts = [ui.problemText(item), item.note || '', ...messages];
+    say('[data-saved-receipt] [data-slot=message]', parts.filter(Boolean).join(' '));
     const fix = receipt.querySelector('a[data-fix]');
     if (fix instanceof HTMLAnchorElement) {
       fix.hidden = item.state !== 'needs_fix';
@@ -125,7 +126,7 @@
     form.dataset.fixing = clientId;
     delete form.dataset.dirty;
     say('[data-fix-banner]', `${self.pijarUi.text('fix.banner')} ${item.name || ''} (${item.ref || item.local_ref})`);
-    say('[data-fix-note]', item.note || '');
+    say('[data-fix-note]', [self.pijarUi.problemText(item), item.note || ''].filter(Boolean).join(' '));
     self.pijarForm.showMessages(form, item.errors || {}, self.pijarUi.text('errors.title'));
   }
 

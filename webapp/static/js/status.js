@@ -32,6 +32,14 @@
     return uiText(`status.${item.server_status || 'in_review'}`);
   }
 
+  /**
+   * Why the phone set a record aside to be fixed, in the volunteer's words; '' for no reason.
+   * @param {Pick<OutboxItem, 'problem'>} item
+   */
+  function problemText(item) {
+    return item.problem ? uiText(`problem.${item.problem}`) : '';
+  }
+
   /** DD-MM-YYYY HH:MM, on the phone's clock. @param {string | null | undefined} iso */
   function formatDateTime(iso) {
     if (!iso) return '';
@@ -81,7 +89,7 @@
   }
 
   /** @type {PijarUi} */
-  const ui = { text: uiText, formatDateTime, statusText };
+  const ui = { text: uiText, formatDateTime, statusText, problemText };
   self.pijarUi = ui;
   startPhoneStatus();
 })();

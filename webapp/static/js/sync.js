@@ -3,7 +3,8 @@
 /**
  * The sync engine, shared by the pages and the service worker: sends the outbox in
  * batches, one sender at a time across tabs, and applies what the server answers.
- * Nothing leaves the outbox here except on a server receipt (see outbox.js).
+ * Nothing leaves the outbox here except on a server receipt (see outbox.js), or, for
+ * a record the server fails on alone while it answers others, back to the volunteer.
  * Needs self.pijarConfig, idb and outbox.js loaded first.
  */
 (() => {
@@ -16,6 +17,12 @@
   const META = CONFIG.meta;
   const BATCH_SIZE = 100;
   const TOO_LARGE = 413;
+  // The server failed on what it was sent; 502-504 mean it is down or away, retried
+  // later as a whole and never blamed on a record.
+  const SERVER_ERROR = 500;
+  // Records the server fails on alone, in a run where it takes none, before the run
+  // stops: a server failing on every record is broken, and must not send them all back.
+  const MAX_UNPROVEN = 3;
   const REQUEST_TIMEOUT_MS = 30000;
   const RETRY_STATUSES = [408, 429];
   const BACKOFF_BASE_MS = 2000;
@@ -24,9 +31,17 @@
 
   /**
    * One POST's outcome, classified.
-   * @typedef {{status: 'ok', body: SyncResponse}
-   *   | {status: SyncStatus, retryAfterMs?: number, httpStatus?: number}} BatchAnswer
+   * @typedef {{status: SyncStatus, retryAfterMs?: number, httpStatus?: number}} BatchFailure
+   * @typedef {{status: 'ok', body: SyncResponse} | BatchFailure} BatchAnswer
    */
+
+  /** The server failed on every record it was given alone: try again later. @type {BatchFailure} */
+  const UNPROVEN = { status: 'retry', httpStatus: SERVER_ERROR };
+
+  /** @param {BatchAnswer} answer */
+  function isServerError(answer) {
+    return answer.status !== 'ok' && answer.httpStatus === SERVER_ERROR;
+  }
 
   /**
    * Run `task` unless another tab (or the service worker) is already sending.
@@ -93,9 +108,146 @@
     return size > 1 ? Math.ceil(size / 2) : null;
   }
 
+  /** A run's first plan: full batches, no record suspected. @returns {BatchPlan} */
+  function firstPlan() {
+    return { size: BATCH_SIZE, usual: BATCH_SIZE, suspects: 0 };
+  }
+
   /**
-   * Send every waiting record, batch by batch, then stop at the first failure.
-   * With `force`, one request is made even when nothing waits (heartbeat and updates).
+   * A 500 for `sent` records (more than one): one of them may be what the server cannot
+   * read. They are the oldest untried, so they lead the next batches: send half of them.
+   * @param {BatchPlan} plan
+   * @param {number} sent
+   * @returns {BatchPlan}
+   */
+  function suspectBatch(plan, sent) {
+    return { ...plan, size: Math.ceil(sent / 2), suspects: sent };
+  }
+
+  /**
+   * `answered` records came back with results, so none of them is the culprit. The search
+   * goes on in half of the suspects left, or ends (usual batches) when none is left.
+   * @param {BatchPlan} plan
+   * @param {number} answered
+   * @returns {BatchPlan}
+   */
+  function answeredBatch(plan, answered) {
+    if (plan.suspects === 0) return { ...plan, size: plan.usual };
+    const suspects = Math.max(0, plan.suspects - answered);
+    if (suspects === 0) return { ...plan, size: plan.usual, suspects };
+    return { ...plan, size: Math.ceil(suspects / 2), suspects };
+  }
+
+  /**
+   * A record the server fails on alone was found. If the server took others in this run,
+   * usual batches for the rest; if not, one record next, the cheapest way to learn
+   * whether it takes any record at all.
+   * @param {BatchPlan} plan
+   * @param {boolean} taken
+   * @returns {BatchPlan}
+   */
+  function isolatedRecord(plan, taken) {
+    return { ...plan, size: taken ? plan.usual : 1, suspects: 0 };
+  }
+
+  /**
+   * POST these records (none: a heartbeat) with the phone's counts and cursor.
+   * @param {string} token
+   * @param {OutboxItem[]} items
+   */
+  async function send(token, items) {
+    const outbox = self.pijarOutbox;
+    const counts = await outbox.counts();
+    return postBatch(token, {
+      device: { app_version: CONFIG.version, pending: counts.waiting, needs_fix: counts.needs_fix },
+      cursor: (await outbox.getMeta(META.cursor)) ?? null,
+      items: items.map((i) => ({
+        client_id: i.client_id, form_version: i.form_version,
+        captured_at: i.captured_at, payload: i.payload,
+      })),
+    });
+  }
+
+  /**
+   * Apply a 200: results, coordinators' decisions, cursor.
+   * @param {OutboxItem[]} items what was sent
+   * @param {SyncResponse} body
+   */
+  async function apply(items, body) {
+    const outbox = self.pijarOutbox;
+    const applied = await outbox.applySyncResponse(items, body);
+    await outbox.setMeta(META.lastSyncAt, new Date().toISOString());
+    if (await outbox.getMeta(META.authNeeded)) await outbox.deleteMeta(META.authNeeded);
+    return applied;
+  }
+
+  /**
+   * Does the server work for others? An empty request (a heartbeat) must get a 200; its
+   * decisions and cursor are applied like any other.
+   * @param {string} token
+   * @returns {Promise<BatchAnswer>}
+   */
+  async function heartbeat(token) {
+    const answer = await send(token, []);
+    if (answer.status === 'ok') await apply([], answer.body);
+    return answer;
+  }
+
+  /**
+   * One record got a 500 on its own. It is blamed only when the server answers others
+   * (a heartbeat) and then fails on this record alone once more; otherwise the answer
+   * to go on with (a 200 for it, or the failure that ends the run).
+   * @param {string} token
+   * @param {OutboxItem} item
+   * @returns {Promise<BatchAnswer | {status: 'unreadable'}>}
+   */
+  async function sendAlone(token, item) {
+    const check = await heartbeat(token);
+    if (check.status !== 'ok') return check;
+    const again = await send(token, [item]);
+    return isServerError(again) ? { status: 'unreadable' } : again;
+  }
+
+  /**
+   * What one run has done so far.
+   * @typedef {{sent: number, needsFix: number, taken: boolean, unreadable: OutboxItem[]}} Run
+   * `taken`: the server took records in this run (a 200 to a request carrying some), so
+   * it is not failing on every record. `unreadable`: records it failed on alone, twice,
+   * while it answered empty requests; blamed only once it has taken others.
+   */
+
+  /** Send the unreadable records back to the volunteer, if the server took others. @param {Run} run */
+  async function setAside(run) {
+    if (!run.taken) return;
+    for (const item of run.unreadable.splice(0)) {
+      if (await self.pijarOutbox.markUnreadable(item)) run.needsFix += 1;
+    }
+  }
+
+  /**
+   * End the run on a failure: nothing leaves the outbox but what the evidence allows.
+   * @param {Run} run
+   * @param {BatchFailure} answer
+   * @param {OutboxItem[]} items the records of the request that failed
+   * @returns {Promise<SyncResult>}
+   */
+  async function failedRun(run, answer, items) {
+    const outbox = self.pijarOutbox;
+    await setAside(run);
+    const attempted = new Set([...items, ...run.unreadable].map((i) => i.client_id));
+    await outbox.markAttempted([...attempted]);
+    await outbox.setMeta(META.lastError, { at: new Date().toISOString(), status: answer.httpStatus || 0 });
+    if (answer.status === 'auth') await outbox.setMeta(META.authNeeded, true);
+    return { status: answer.status, sent: run.sent, needsFix: run.needsFix, retryAfterMs: answer.retryAfterMs };
+  }
+
+  /**
+   * Send every waiting record, batch by batch, then stop at the first failure of the
+   * server or the network. A 500 for several records (while the server answers an empty
+   * request) splits them until the record it fails on is alone; that one goes back to
+   * the volunteer (see sendAlone, setAside) and the rest go on: nobody waits behind one
+   * record. With `force`, one request is made even when nothing waits (heartbeat and
+   * updates).
    * @param {SyncOptions} [options]
    * @returns {Promise<SyncResult>}
    */
@@ -106,44 +258,56 @@
       await outbox.setMeta(META.authNeeded, true);
       return { status: 'auth', sent: 0, needsFix: 0 };
     }
-    let sent = 0;
-    let needsFix = 0;
+    const token = device.token;
+    /** @type {Run} */
+    const run = { sent: 0, needsFix: 0, taken: false, unreadable: [] };
     let force = Boolean(options.force);
-    let batchSize = BATCH_SIZE;
+    let plan = firstPlan();
     /** @type {Set<string>} */
     const tried = new Set();
     for (;;) {
-      const items = pickBatch(await outbox.waitingBatch(batchSize + tried.size), tried, batchSize);
+      const items = pickBatch(await outbox.waitingBatch(plan.size + tried.size), tried, plan.size);
       if (items.length === 0 && !force) break;
       force = false;
-      const counts = await outbox.counts();
-      const answer = await postBatch(device.token, {
-        device: { app_version: CONFIG.version, pending: counts.waiting, needs_fix: counts.needs_fix },
-        cursor: (await outbox.getMeta(META.cursor)) ?? null,
-        items: items.map((i) => ({
-          client_id: i.client_id, form_version: i.form_version,
-          captured_at: i.captured_at, payload: i.payload,
-        })),
-      });
-      const smaller = answer.status !== 'ok' && answer.httpStatus === TOO_LARGE ? smallerBatch(batchSize) : null;
+      let answer = await send(token, items);
+      const smaller = answer.status !== 'ok' && answer.httpStatus === TOO_LARGE ? smallerBatch(items.length) : null;
       if (smaller) { // too big: try smaller batches
-        batchSize = smaller;
+        plan = { ...plan, size: smaller, usual: Math.min(plan.usual, smaller) };
         continue;
       }
-      if (answer.status !== 'ok') {
-        await outbox.markAttempted(items.map((i) => i.client_id));
-        await outbox.setMeta(META.lastError, { at: new Date().toISOString(), status: answer.httpStatus || 0 });
-        if (answer.status === 'auth') await outbox.setMeta(META.authNeeded, true);
-        return { status: answer.status, sent, needsFix, retryAfterMs: answer.retryAfterMs };
+      if (isServerError(answer) && items.length > 1) {
+        // At the first 500, a server that fails an empty request too is down: stop and
+        // wait, rather than knock harder with ever smaller batches.
+        const check = plan.suspects === 0 ? await heartbeat(token) : null;
+        if (!check || check.status === 'ok') {
+          plan = suspectBatch(plan, items.length);
+          continue;
+        }
+        answer = check;
+      } else if (isServerError(answer) && items.length === 1) {
+        const alone = await sendAlone(token, items[0]);
+        if (alone.status === 'unreadable') {
+          tried.add(items[0].client_id);
+          run.unreadable.push(items[0]);
+          plan = isolatedRecord(plan, run.taken);
+          // Failing on record after record and taking none: broken, not fed bad records.
+          if (run.taken || run.unreadable.length < MAX_UNPROVEN) continue;
+          return failedRun(run, UNPROVEN, []);
+        }
+        answer = alone;
       }
+      if (answer.status !== 'ok') return failedRun(run, answer, items);
       items.forEach((i) => tried.add(i.client_id));
-      const applied = await outbox.applySyncResponse(items, answer.body);
-      sent += applied.acknowledged - applied.needsFix;
-      needsFix += applied.needsFix;
-      await outbox.setMeta(META.lastSyncAt, new Date().toISOString());
-      if (await outbox.getMeta(META.authNeeded)) await outbox.deleteMeta(META.authNeeded);
+      const applied = await apply(items, answer.body);
+      run.sent += applied.acknowledged - applied.needsFix;
+      run.needsFix += applied.needsFix;
+      run.taken = run.taken || items.length > 0;
+      plan = answeredBatch(plan, items.length);
     }
-    return { status: sent || needsFix ? 'sent' : 'idle', sent, needsFix };
+    // Only the records it fails on were there to send: they wait, and are tried again.
+    if (run.unreadable.length && !run.taken) return failedRun(run, UNPROVEN, []);
+    await setAside(run);
+    return { status: run.sent || run.needsFix ? 'sent' : 'idle', sent: run.sent, needsFix: run.needsFix };
   }
 
   /**
@@ -182,6 +346,9 @@
   }
 
   /** @type {PijarSync} */
-  const sync = { syncNow, backoffDelay, requestBackgroundSync, pickBatch, smallerBatch, BUSY_RETRY_MS };
+  const sync = {
+    syncNow, backoffDelay, requestBackgroundSync,
+    pickBatch, smallerBatch, firstPlan, suspectBatch, answeredBatch, isolatedRecord, BUSY_RETRY_MS,
+  };
   self.pijarSync = sync;
 })();
