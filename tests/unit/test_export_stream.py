@@ -17,6 +17,7 @@ from sqlalchemy import select, update
 
 from tests.conftest import user_id
 from tests.unit.test_export_layout import SAMPLE
+from webapp.domain.spreadsheets import FORMULA_STARTS, csv_line
 from webapp.enrollment.export import (
     BOM,
     batch_rows,
@@ -71,14 +72,75 @@ def test_csv_quotes_commas_quotes_and_line_breaks():
 
 
 @pytest.mark.parametrize(
-    "typed",
-    ['=HYPERLINK("http://x.test","klik")', "+62 812", "-1+1", "@SUM(A1)", "\t=1", "＝1+1"],
+    ("typed", "written"),
+    [
+        ('=HYPERLINK("http://x.test","klik")', '\'=HYPERLINK("http://x.test","klik")'),
+        ("+62 812", "'+62 812"),
+        ("-1+1", "'-1+1"),
+        ("@SUM(A1)", "'@SUM(A1)"),
+        ("\t=1", "'\t'=1"),  # a program splitting on tabs would start a cell at "=1"
+        ("＝1+1", "'＝1+1"),
+    ],
 )
-def test_csv_cells_never_start_a_formula(typed):
+def test_csv_cells_never_start_a_formula(typed, written):
     row = replace(SAMPLE, full_name=typed, workplace=typed, heir_name=typed)
     [_, line] = read_csv(csv_chunks([row]))
     for header in ("NAMA_LENGKAP", "LOKASI_KERJA", "NAMA_AHLI_WARIS"):
-        assert line[HEADERS.index(header)] == "'" + typed
+        assert line[HEADERS.index(header)] == written
+
+
+# What was typed, and the text a spreadsheet shows: a ' before each formula lead that a
+# program splitting on ";", tabs or lines could take as a cell's start.
+TRICKY_CELLS = [
+    (";=2+5", ";'=2+5"),
+    ("a;b", "a;b"),
+    ("x,y", "x,y"),
+    ('"q"', '"q"'),
+    ("line\nbreak", "line\nbreak"),
+    ("=1+1", "'=1+1"),
+    ("Rp5.000,-", "Rp5.000,-"),
+    ("x;=1+1;y", "x;'=1+1;y"),
+    ("Jl. Kakap\r\n-1+1", "Jl. Kakap\r\n'-1+1"),
+    ('a;"=1+1";', 'a;"\'=1+1";'),
+    ("a\t@SUM(A1)", "a\t'@SUM(A1)"),
+    ("a;＋1", "a;'＋1"),
+]
+
+
+@pytest.mark.parametrize("delimiter", [",", ";"])
+@pytest.mark.parametrize(("typed", "shown"), TRICKY_CELLS)
+def test_a_csv_cell_reads_back_whole_with_either_separator(typed, shown, delimiter):
+    """A cell first on its line (where Excel with either list separator sees our quotes)
+    is one cell with its text, read with "," or with ";"."""
+    line = csv_line([typed])
+    assert list(csv.reader(io.StringIO(line, newline=""), delimiter=delimiter)) == [[shown]]
+
+
+def test_no_cell_starts_a_formula_for_a_program_splitting_on_semicolons():
+    """Excel with Indonesian settings splits our lines at every ";": our quotes count for
+    it only at the start of a line, and line breaks inside a cell end its lines."""
+    tricky = [typed for typed, _ in TRICKY_CELLS]
+    rows = [replace(SAMPLE, full_name=typed, address=typed, heir_name=typed) for typed in tricky]
+    text = "".join(csv_chunks(rows))[len(BOM) :]
+    for delimiter in (";", "\t"):
+        cells = [
+            c for r in csv.reader(io.StringIO(text, newline=""), delimiter=delimiter) for c in r
+        ]
+        assert cells and not [c for c in cells if c.startswith(FORMULA_STARTS)]
+    by_comma = read_csv([BOM + text])
+    for typed, shown in TRICKY_CELLS:
+        line = by_comma[tricky.index(typed) + 1]
+        for header in ("NAMA_LENGKAP", "ALAMAT", "NAMA_AHLI_WARIS"):
+            assert line[HEADERS.index(header)] == shown
+
+
+def test_csv_quotes_only_what_needs_it_and_leaves_numbers_alone():
+    row = replace(SAMPLE, full_name="Ani; Budi", address="Jl. Kakap")
+    [header, line] = "".join(csv_chunks([row])).removeprefix(BOM).split("\r\n")[:2]
+    assert header == ",".join(HEADERS)
+    assert line.startswith('3374011205900012,"Ani; Budi",12-05-1990,L,Jl. Kakap,')
+    assert ",1500000," in line and ",21800," in line
+    assert csv_line([None, 0, -5, 2.5, True, "-"]) == ",0,-5,2.5,True,'-\r\n"
 
 
 def test_csv_keeps_nik_and_phone_digits_as_they_are():

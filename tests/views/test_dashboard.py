@@ -14,6 +14,7 @@ from sqlalchemy import update
 
 from tests.conftest import login
 from webapp.clock import today_in_semarang
+from webapp.domain.spreadsheets import FORMULA_STARTS
 from webapp.extensions import db
 from webapp.models import (
     Device,
@@ -308,6 +309,29 @@ def test_a_name_that_a_spreadsheet_would_run_stays_text_in_the_csv(
     _, rows = download(coordinator, "drive")
     names = [r[1] for r in rows[1:]]
     assert f'\'{start}HYPERLINK("http://x.test","klik")' in names
+
+
+@pytest.mark.parametrize(
+    ("name", "shown"),
+    [
+        ("Pasar;=1+1;Johar", "Pasar;'=1+1;Johar"),
+        ("Pasar Johar, Blok A", "Pasar Johar, Blok A"),
+        ('Pasar "Johar"', 'Pasar "Johar"'),
+        ("Pasar\n@SUM(A1)", "Pasar\n'@SUM(A1)"),
+    ],
+)
+def test_a_name_with_a_separator_stays_one_cell_of_text_in_the_csv(
+    app, coordinator, make_registration, volunteer_name, name, shown
+):
+    """Read with ",", the name is one cell; read with ";" (Excel with Indonesian
+    settings), no cell starts a formula."""
+    drive_id = add_drive(app, name)
+    make_registration(volunteer_name, received_at=IN_2026, drive_id=str(drive_id))
+    response, rows = download(coordinator, "drive")
+    assert shown in [r[1] for r in rows[1:]]
+    text = response.get_data(as_text=True)[1:]
+    by_semicolon = csv.reader(io.StringIO(text, newline=""), delimiter=";")
+    assert not [c for r in by_semicolon for c in r if c.startswith(FORMULA_STARTS)]
 
 
 # Weeks ---------------------------------------------------------------------------------

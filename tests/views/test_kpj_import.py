@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import html
 import io
 import re
+import time
 import uuid
 from datetime import date
 
@@ -14,6 +16,14 @@ from werkzeug.datastructures import FileStorage
 from werkzeug.test import encode_multipart
 
 from tests.conftest import PASSWORD, csrf_token, user_id, valid_registration
+from tests.unit.test_kpj_file import (
+    TOO_LARGE,
+    lying_styles,
+    many_parts,
+    row_gap,
+    shared_strings_bomb,
+    sheet_bomb,
+)
 from webapp.extensions import db
 from webapp.models import AuditEvent, EnrollmentBatch, Registration, RegistrationEvent
 
@@ -297,6 +307,31 @@ def test_files_that_cannot_be_used_change_nothing(app, coordinator, people, cont
     response = upload(coordinator, content, "kiriman.xls")
     assert response.status_code == 422
     assert message in response.get_data(as_text=True)
+    assert snapshot(app) == before
+
+
+@pytest.mark.parametrize(
+    ("make", "message"),
+    [
+        (sheet_bomb, TOO_LARGE),
+        (shared_strings_bomb, TOO_LARGE),
+        (many_parts, TOO_LARGE),
+        (lying_styles, "Berkas XLSX ini rusak"),
+        (row_gap, "lebih dari 40.000 baris, termasuk baris kosong"),
+        (lambda: b"NIK" * ((5 * 2**20 - 4096) // 3), "Baris 1 berisi lebih dari 65.536 karakter"),
+    ],
+    ids=["sheet-bomb", "shared-strings-bomb", "many-parts", "lying-size", "row-gap", "csv-line"],
+)
+def test_a_bomb_is_answered_at_once_and_changes_nothing(app, coordinator, people, make, message):
+    make_batch(app, people["budi"])
+    before = snapshot(app)
+    content = make()
+    started = time.perf_counter()
+    response = upload(coordinator, content, "kpj.xlsx")
+    assert time.perf_counter() - started < 5  # in practice, milliseconds
+    assert response.status_code == 422
+    page = response.get_data(as_text=True)
+    assert html.escape(message, quote=False) in page and 'name="file"' in page
     assert snapshot(app) == before
 
 

@@ -6,8 +6,6 @@ No personal data: counts, codes, and the names of drives and volunteers.
 
 from __future__ import annotations
 
-import csv
-import io
 from collections.abc import Callable, Iterable
 from datetime import date
 from typing import Any
@@ -18,7 +16,7 @@ from ..clock import WIB
 from ..domain.contributions import ContributionSettings
 from ..domain.field_health import field_health
 from ..domain.funding import load_quotas
-from ..domain.spreadsheets import BOM, without_formula
+from ..domain.spreadsheets import BOM, csv_line
 from ..lifecycle import STATUS_LABELS
 from . import figures
 
@@ -26,11 +24,8 @@ Table = tuple[list[str], list[list[Any]]]
 
 
 def csv_text(header: list[str], rows: Iterable[list[Any]]) -> str:
-    buffer = io.StringIO()
-    writer = csv.writer(buffer, lineterminator="\r\n")
-    writer.writerow(header)
-    writer.writerows([without_formula(v) for v in row] for row in rows)
-    return BOM + buffer.getvalue()
+    """The file: a BOM, the header, the rows; each line by ``spreadsheets.csv_line``."""
+    return BOM + csv_line(header) + "".join(map(csv_line, rows))
 
 
 def _progress(year: int, today: date, settings: ContributionSettings) -> Table:

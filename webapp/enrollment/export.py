@@ -10,7 +10,6 @@ export takes does not grow with the batch. A download view sends them as they ar
 
 from __future__ import annotations
 
-import csv
 import io
 import os
 import re
@@ -22,7 +21,7 @@ from sqlalchemy import select
 
 from ..domain.contributions import ContributionSettings, monthly_contribution
 from ..domain.reference import load_settings
-from ..domain.spreadsheets import BOM, without_formula
+from ..domain.spreadsheets import BOM, csv_line
 from ..extensions import db
 from ..lifecycle import IN_BATCH
 from ..models import EnrollmentBatch, Occupation, Region, Registration
@@ -30,7 +29,6 @@ from .layout import COLUMNS, HEADERS, ExportRow, row_values
 
 CSV_MIMETYPE = "text/csv; charset=utf-8"
 XLSX_MIMETYPE = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
-CSV_DELIMITER = ","
 DATA_SHEET = "PESERTA"
 NOTES_SHEET = "KETERANGAN"
 
@@ -126,22 +124,19 @@ def export_filename(batch: EnrollmentBatch, ext: str) -> str:
 def csv_chunks(rows: Iterable[ExportRow]) -> Iterator[str]:
     """The CSV file in pieces: a UTF-8 BOM and the header first, then the rows.
 
-    Comma-separated, every value quoted only where needed (RFC 4180), CRLF line ends.
+    Comma-separated, CRLF line ends, each line written by ``spreadsheets.csv_line``: a
+    value quoted where it holds a comma, semicolon, tab, quote or line break (RFC 4180),
+    and never read as a formula, with "," or ";" as the list separator.
     """
-    buffer = io.StringIO()
-    writer = csv.writer(buffer, delimiter=CSV_DELIMITER, lineterminator="\r\n")
-    writer.writerow(HEADERS)
-    yield BOM + buffer.getvalue()  # the download starts at once
-    buffer.seek(0)
-    buffer.truncate()
-    for n, row in enumerate(rows, start=1):
-        writer.writerow([without_formula(v) for v in row_values(row)])
-        if n % ROWS_PER_CSV_CHUNK == 0:
-            yield buffer.getvalue()
-            buffer.seek(0)
-            buffer.truncate()
-    if buffer.tell():
-        yield buffer.getvalue()
+    yield BOM + csv_line(HEADERS)  # the download starts at once
+    lines: list[str] = []
+    for row in rows:
+        lines.append(csv_line(row_values(row)))
+        if len(lines) == ROWS_PER_CSV_CHUNK:
+            yield "".join(lines)
+            lines.clear()
+    if lines:
+        yield "".join(lines)
 
 
 def write_xlsx(

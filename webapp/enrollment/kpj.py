@@ -25,28 +25,35 @@ import csv
 import enum
 import io
 import re
-import zipfile
 from collections import Counter, defaultdict
-from collections.abc import Collection, Iterable, Mapping, Sequence
+from collections.abc import Collection, Iterable, Iterator, Mapping, Sequence
+from contextlib import closing
 from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
+from itertools import islice
 from typing import Any
 
 from flask_babel import lazy_gettext as _l
 from sqlalchemy import select
 from sqlalchemy.orm import selectinload
 
+from ..domain import workbook_check
 from ..domain.audit import record_event
 from ..domain.nik import normalise_nik
 from ..domain.parsing import parse_date
 from ..domain.registrations import change_status
+from ..domain.workbook_check import BROKEN, NOT_A_WORKBOOK, TOO_LARGE, WorkbookRefused
 from ..extensions import db
 from ..lifecycle import STATUS_LABELS, RegistrationStatus
 from ..models import BatchStatus, EnrollmentBatch, Registration, User, utcnow
 
 MAX_FILE_BYTES = 5 * 1024 * 1024
 MAX_LINES = 20_000  # data lines; a year's target is 8,500 workers
+MAX_ROWS = 2 * MAX_LINES  # rows looked at in a sheet or a CSV, blank ones included
 MAX_COLUMNS = 100  # columns read from a sheet; ours are far to the left
+MAX_CELL_CHARS = 200  # a text cell is cut there: a NIK has 16 digits, a date 10 characters
+MAX_ROW_CHARS = 64 * 1024  # characters in one CSV row (ours: about 300)
+
 KPJ_LENGTH = (8, 20)
 LOOKUP_CHUNK = 500  # values per IN (...) query
 ENROLLED_NOTE = "KPJ dicatat; kepesertaan mulai {date}"
@@ -87,6 +94,11 @@ BROKEN_XLSX = _l("Berkas XLSX ini rusak dan tidak bisa dibuka. Simpan ulang dari
 HEADER_LOOKS_LIKE_DATA = _l(
     "Baris pertama yang terisi harus berisi judul kolom (NIK, NO_KPJ, ...)."
 )
+WORKBOOK_TOO_LARGE = _l(
+    "Isi berkas XLSX ini terlalu besar atau terlalu rumit untuk dibaca, jauh melebihi "
+    "berkas KPJ biasa. Salin kolom NIK, NO_KPJ dan TGL_KEPESERTAAN ke buku kerja baru, "
+    "atau bagi menjadi beberapa berkas, lalu unggah lagi."
+)
 
 # A line's own problems.
 NIK_EMPTY = _l("NIK kosong.")
@@ -117,6 +129,7 @@ _SIGNATURES = (
 )
 _OLE2 = b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1"  # .xls, and any password-protected Office file
 _ZIP = b"PK\x03\x04"
+_LINE = re.compile(r"[^\r\n]*(?:\r\n?|\n)|[^\r\n]+")
 _NIK = re.compile(r"[0-9]{16}")
 _KPJ = re.compile(rf"[0-9]{{{KPJ_LENGTH[0]},{KPJ_LENGTH[1]}}}")
 _KPJ_SEPARATORS = re.compile(r"[\s.\-]")
@@ -126,10 +139,16 @@ _CONTROL_BYTES = frozenset(range(32)) - {9, 10, 12, 13}
 _NOT_HEADER_CHARACTERS = re.compile(r"[^A-Z0-9]")
 
 Cell = Any  # what a CSV or XLSX cell holds: str, int, float, date, datetime, bool or None
+Row = tuple[int, Sequence[Cell]]  # the row number the spreadsheet shows, and the cells
 
 
 class KpjFileError(ValueError):
-    """The file cannot be used at all; the message is for the coordinator."""
+    """The file cannot be used at all; the message is for the coordinator, ``reason``
+    (if any) for the log: which check refused it."""
+
+    def __init__(self, message: Any, reason: str = "") -> None:
+        super().__init__(message)
+        self.reason = reason
 
 
 # ---------------------------------------------------------------------------
@@ -158,33 +177,59 @@ def read_kpj_file(content: bytes) -> list[KpjLine]:
     The first non-empty row is the header. In a workbook, the first sheet that has the
     three columns is read. Lines with none of the three values (blank lines, a totals
     line) are skipped.
+
+    What reading costs is bounded whatever the file holds: an XLSX is checked before
+    openpyxl unpacks it (``check_workbook``); rows are read one at a time and only the
+    three cells of each line are kept; at most MAX_ROWS rows of a sheet (blank ones
+    included) and MAX_LINES lines are read; text cells are cut at MAX_CELL_CHARS
+    characters (longer is never a NIK, a KPJ, a date or a column name, and the line then
+    reports its value as invalid); a CSV line longer than MAX_ROW_CHARS is refused.
     """
-    tables = [table for table in read_tables(content) if table]
-    if not tables:
-        raise KpjFileError(EMPTY_FILE)
     first_error: KpjFileError | None = None
-    for table in tables:
-        try:
-            header_line, columns = find_columns(table)
-        except KpjFileError as err:
-            first_error = first_error or err
-            continue
-        lines = [
-            read_line(number, [row[i] if i < len(row) else None for i in columns])
-            for number, row in table
-            if number > header_line
-        ]
-        lines = [line for line in lines if line is not None]
-        if not lines:
-            raise KpjFileError(HEADER_ONLY)
-        return lines
+    any_rows = False
+    with closing(read_tables(content)) as tables:
+        for rows in tables:
+            header = next(rows, None)
+            if header is None:
+                continue
+            any_rows = True
+            try:
+                columns = find_columns(header)
+            except KpjFileError as err:
+                first_error = first_error or err
+                continue
+            lines = _read_lines(rows, columns)
+            if not lines:
+                raise KpjFileError(HEADER_ONLY)
+            return lines
+    if not any_rows:
+        raise KpjFileError(EMPTY_FILE)
     assert first_error is not None
     raise first_error
 
 
-def read_tables(content: bytes) -> list[list[tuple[int, list[Cell]]]]:
-    """The file's tables (one per sheet; one for a CSV) as (row number, cells) of the
-    rows that are not blank."""
+def _read_lines(rows: Iterator[Row], columns: Sequence[int]) -> list[KpjLine]:
+    lines = []
+    for number, cells in rows:
+        width = len(cells)
+        line = read_line(number, [_cut(cells[i]) if i < width else None for i in columns])
+        if line is None:
+            continue
+        lines.append(line)
+        if len(lines) > MAX_LINES:
+            raise KpjFileError(
+                _l(
+                    "Berkas berisi lebih dari %(n)s baris data; bagi menjadi beberapa berkas.",
+                    n=_thousands(MAX_LINES),
+                )
+            )
+    return lines
+
+
+def read_tables(content: bytes) -> Iterator[Iterator[Row]]:
+    """The file's tables (one per sheet; one for a CSV), each as its rows that are not
+    blank, (row number, cells), read as they are asked for. Close it when done: a
+    workbook stays open until then."""
     if not content.strip():
         raise KpjFileError(EMPTY_FILE)
     if content.startswith(_OLE2):
@@ -199,35 +244,49 @@ def read_tables(content: bytes) -> list[list[tuple[int, list[Cell]]]]:
                 )
             )
     if content.startswith(_ZIP):
+        check_workbook(content)
         return _xlsx_tables(content)
-    return [_csv_table(_decode(content))]
+    return _csv_tables(content)
 
 
-def _xlsx_tables(content: bytes) -> list[list[tuple[int, list[Cell]]]]:
-    try:
-        with zipfile.ZipFile(io.BytesIO(content)) as archive:
-            is_xlsx = "xl/workbook.xml" in archive.namelist()
-    except zipfile.BadZipFile as err:
-        raise KpjFileError(BROKEN_XLSX) from err
-    if not is_xlsx:  # a .docx, .ods or a plain zip
-        raise KpjFileError(NOT_SPREADSHEET)
+def _csv_tables(content: bytes) -> Iterator[Iterator[Row]]:
+    yield _csv_rows(_decode(content))
+
+
+def _xlsx_tables(content: bytes) -> Iterator[Iterator[Row]]:
     from openpyxl import load_workbook  # only when a workbook is uploaded
 
-    tables = []
     try:
-        workbook = load_workbook(io.BytesIO(content), read_only=True, data_only=True)
-        try:
-            for sheet in workbook.worksheets:  # chart sheets are not among them
-                sheet.reset_dimensions()  # some programs write wrong dimensions
-                rows = sheet.iter_rows(max_col=MAX_COLUMNS, values_only=True)
-                tables.append(_table(enumerate(rows, start=1)))
-        finally:
-            workbook.close()
-    except KpjFileError:
-        raise
+        # keep_links=False: external links hold copies of other workbooks, not needed
+        workbook = load_workbook(
+            io.BytesIO(content), read_only=True, data_only=True, keep_links=False
+        )
     except Exception as err:  # openpyxl raises many kinds on a damaged file
         raise KpjFileError(BROKEN_XLSX) from err
-    return tables
+    try:
+        for sheet in workbook.worksheets:  # chart sheets are not among them
+            sheet.reset_dimensions()  # some programs write wrong dimensions
+            yield _xlsx_rows(sheet.iter_rows(max_col=MAX_COLUMNS, values_only=True))
+    finally:
+        workbook.close()
+
+
+def _xlsx_rows(rows: Iterator[tuple[Cell, ...]]) -> Iterator[Row]:
+    """A sheet's rows that are not blank; openpyxl's errors (it raises many kinds on a
+    damaged file, and only when it reaches the damage) become KpjFileError."""
+    number = 0
+    while True:
+        try:
+            cells = next(rows)
+        except StopIteration:
+            return
+        except Exception as err:
+            raise KpjFileError(BROKEN_XLSX) from err
+        number += 1
+        _check_row_number(number)
+        # A sheet's rows are as wide as MAX_COLUMNS: most of them None.
+        if cells.count(None) != len(cells) and not _blank_row(cells):
+            yield number, cells
 
 
 def _decode(content: bytes) -> str:
@@ -253,35 +312,95 @@ def _decode(content: bytes) -> str:
     return text
 
 
-def _csv_table(text: str) -> list[tuple[int, list[Cell]]]:
-    first = next((line for line in text.splitlines() if line.strip()), "")
+def _csv_rows(text: str) -> Iterator[Row]:
+    """The rows of a CSV that are not blank, split on the separator of its first line."""
+    first = next((line for line in islice(_text_lines(text), MAX_ROWS) if line.strip()), "")
     delimiter = max(",;\t", key=first.count) if any(d in first for d in ",;\t") else ","
-    try:
-        return _table(enumerate(csv.reader(io.StringIO(text, newline=""), delimiter=delimiter), 1))
-    except csv.Error as err:
-        raise KpjFileError(
-            _l("Berkas CSV ini tidak bisa dibaca: %(problem)s.", problem=err)
-        ) from err
+    number = 0
+    left = MAX_ROW_CHARS  # characters the row being read may still take
 
-
-def _table(rows: Iterable[tuple[int, Sequence[Cell]]]) -> list[tuple[int, list[Cell]]]:
-    """The rows that are not blank, numbered as the spreadsheet numbers them."""
-    table = []
-    for number, row in rows:
-        if any(not _blank(cell) for cell in row):
-            table.append((number, list(row)))
-            if len(table) > MAX_LINES + 1:  # + the header
+    def lines() -> Iterator[str]:
+        # csv joins the lines of a quoted cell into one row: the limit is per row.
+        nonlocal left
+        for match in _LINE.finditer(text):
+            left -= match.end() - match.start()
+            if left < 0:
                 raise KpjFileError(
                     _l(
-                        "Berkas berisi lebih dari %(n)s baris data; bagi menjadi beberapa berkas.",
-                        n=f"{MAX_LINES:,}".replace(",", "."),
+                        "Baris %(line)d berisi lebih dari %(n)s karakter, jauh melebihi "
+                        "baris berkas KPJ. Simpan ulang data dari Excel sebagai CSV, lalu "
+                        "unggah lagi.",
+                        line=number + 1,
+                        n=_thousands(MAX_ROW_CHARS),
                     )
                 )
-    return table
+            yield match.group()
+
+    reader = csv.reader(lines(), delimiter=delimiter)
+    while True:
+        try:
+            cells = next(reader)
+        except StopIteration:
+            return
+        except csv.Error as err:
+            raise KpjFileError(
+                _l("Berkas CSV ini tidak bisa dibaca: %(problem)s.", problem=err)
+            ) from err
+        number += 1
+        left = MAX_ROW_CHARS
+        _check_row_number(number)
+        if any(cells) and not _blank_row(cells):  # any(): all cells "" is blank
+            yield number, cells
+
+
+def _text_lines(text: str) -> Iterator[str]:
+    """The lines of a text, one at a time (splitlines() would hold millions at once)."""
+    return (match.group() for match in _LINE.finditer(text))
+
+
+def _check_row_number(number: int) -> None:
+    if number > MAX_ROWS:
+        raise KpjFileError(
+            _l(
+                "Berkas ini memakai lebih dari %(n)s baris, termasuk baris kosong. Hapus "
+                "baris kosong dan isian di bawah data, atau bagi menjadi beberapa berkas.",
+                n=_thousands(MAX_ROWS),
+            )
+        )
+
+
+def _thousands(n: int) -> str:
+    return f"{n:,}".replace(",", ".")
+
+
+def _cut(cell: Cell) -> Cell:
+    """A text cell's first MAX_CELL_CHARS characters: all that is read of it."""
+    if isinstance(cell, str) and len(cell) > MAX_CELL_CHARS:
+        return cell[:MAX_CELL_CHARS]
+    return cell
 
 
 def _blank(cell: Cell) -> bool:
-    return cell is None or (isinstance(cell, str) and not cell.strip())
+    return cell is None or (isinstance(cell, str) and not _cut(cell).strip())
+
+
+def _blank_row(cells: Sequence[Cell]) -> bool:
+    return all(_blank(cell) for cell in cells[:MAX_COLUMNS])
+
+
+# ---------------------------------------------------------------------------
+# An XLSX's limits, checked before openpyxl unpacks it
+
+
+_REFUSED = {BROKEN: BROKEN_XLSX, TOO_LARGE: WORKBOOK_TOO_LARGE, NOT_A_WORKBOOK: NOT_SPREADSHEET}
+
+
+def check_workbook(content: bytes) -> None:
+    """``workbook_check.check_workbook``, refusing with this page's messages."""
+    try:
+        workbook_check.check_workbook(content)
+    except WorkbookRefused as err:
+        raise KpjFileError(_REFUSED[err.kind], err.reason) from err
 
 
 def header_key(cell: Cell) -> str:
@@ -289,9 +408,10 @@ def header_key(cell: Cell) -> str:
     return _NOT_HEADER_CHARACTERS.sub("", str(cell).upper()) if not _blank(cell) else ""
 
 
-def find_columns(table: list[tuple[int, list[Cell]]]) -> tuple[int, list[int]]:
-    """The header's row number and the positions of the NIK, KPJ and date columns."""
-    header_line, header = table[0]
+def find_columns(row: Row) -> list[int]:
+    """The positions of the NIK, KPJ and date columns in the header row."""
+    header_line, cells = row
+    header = [_cut(cell) for cell in cells[:MAX_COLUMNS]]
     found: dict[str, int] = {}
     for position, cell in enumerate(header):
         name = _FIELD_BY_ALIAS.get(header_key(cell))
@@ -319,7 +439,7 @@ def find_columns(table: list[tuple[int, list[Cell]]]) -> tuple[int, list[int]]:
         if any(_looks_like_data(cell) for cell in header):
             message = f"{message} {HEADER_LOOKS_LIKE_DATA}"
         raise KpjFileError(message)
-    return header_line, [found[name] for name in FIELDS]
+    return [found[name] for name in FIELDS]
 
 
 def _looks_like_data(cell: Cell) -> bool:
