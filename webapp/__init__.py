@@ -12,7 +12,7 @@ from flask_login import current_user
 from werkzeug.exceptions import HTTPException
 from werkzeug.middleware.proxy_fix import ProxyFix
 
-from . import config, security
+from . import config, security, uploads
 from .config import LANGUAGE_COOKIE
 from .extensions import babel, csrf, db, limiter, login_manager, migrate
 
@@ -38,7 +38,8 @@ def create_app(
     limiter.init_app(app)
     babel.init_app(app, locale_selector=_select_locale)
     login_manager.init_app(app)
-    security.init_app(app)
+    security.init_app(app)  # before the blueprints: their <int:...> ids use its converter
+    uploads.init_app(app)
 
     from . import (
         admin,

@@ -1,5 +1,6 @@
 """Flask extensions, made here and wired to the app in ``create_app``."""
 
+from flask import has_request_context, request
 from flask_babel import Babel
 from flask_limiter import Limiter
 from flask_limiter.util import get_remote_address
@@ -27,6 +28,12 @@ babel = Babel()
 limiter = Limiter(key_func=get_remote_address)
 
 
+# How long a SQLite writer waits for another to finish before giving up (milliseconds).
+# A coordinator approving thousands of records holds the write lock for a few seconds.
+SQLITE_BUSY_TIMEOUT_MS = 20_000
+SAFE_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
+
+
 @event.listens_for(Engine, "connect")
 def _sqlite_pragmas(dbapi_connection, _record) -> None:
     """WAL lets the office read while phones write; SQLite needs foreign keys switched on."""
@@ -35,5 +42,24 @@ def _sqlite_pragmas(dbapi_connection, _record) -> None:
         cursor.execute("PRAGMA foreign_keys=ON")
         cursor.execute("PRAGMA journal_mode=WAL")
         cursor.execute("PRAGMA synchronous=NORMAL")
-        cursor.execute("PRAGMA busy_timeout=5000")
+        cursor.execute(f"PRAGMA busy_timeout={SQLITE_BUSY_TIMEOUT_MS}")
         cursor.close()
+
+
+@event.listens_for(Engine, "begin")
+def _sqlite_writers_begin_as_writers(connection) -> None:
+    """On SQLite, a request that may write takes the write lock when its transaction begins.
+
+    Left to the driver, a transaction begins only at its first write, after the request
+    has already read: if another process committed in between, the write fails at once
+    with "database is locked" (the busy timeout cannot help a stale snapshot). BEGIN
+    IMMEDIATE waits its turn instead, up to the busy timeout, and makes the request's
+    SAVEPOINTs real. Requests that only read (GET, HEAD) keep the driver's way: their
+    reads take no lock in WAL mode, so they never wait for writers.
+    """
+    if (
+        connection.dialect.name == "sqlite"
+        and has_request_context()
+        and request.method not in SAFE_METHODS
+    ):
+        connection.exec_driver_sql("BEGIN IMMEDIATE")

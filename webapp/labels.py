@@ -15,6 +15,7 @@ FLAG_LABELS = {
     Flag.NIK_OUTSIDE_SEMARANG: _l("NIK diterbitkan di luar Kota Semarang"),
     Flag.NIK_BIRTH_MISMATCH: _l("Tanggal lahir atau jenis kelamin tidak cocok dengan NIK"),
     Flag.AGE_OUT_OF_RANGE: _l("Usia di luar batas program"),
+    Flag.INCOME_UNUSUAL: _l("Penghasilan di luar kisaran yang biasa; periksa angkanya"),
 }
 
 # The registration form's field labels, also used to name a field in the error summary.

@@ -66,6 +66,7 @@ class Flag(enum.StrEnum):
     NIK_OUTSIDE_SEMARANG = "nik_outside_semarang"
     NIK_BIRTH_MISMATCH = "nik_birth_mismatch"
     AGE_OUT_OF_RANGE = "age_out_of_range"
+    INCOME_UNUSUAL = "income_unusual"  # outside the settings' usual range
 
 
 def _enum_check(column: str, values: type[enum.StrEnum]) -> str:

@@ -68,26 +68,41 @@ ROWS = [
      Outcome.REPLACES_EARLIER, "accepted"),
     ("new", CLIENT_ID, None, NEW, True, None, Outcome.NEW, "accepted"),
 ]  # fmt: skip
+# From a saved outbox uploaded at the office: records may be added, never changed.
+FILE_ROWS = [
+    ("file: new content for an open record", CLIENT_ID, stored(status="needs_fix"), NEW, True,
+     None, Outcome.NO_EDIT_BY_FILE, "conflict"),
+    ("file: new content, invalid too", CLIENT_ID, stored(), NEW, False, None,
+     Outcome.NO_EDIT_BY_FILE, "conflict"),
+    ("file: the same content again", CLIENT_ID, stored(), SAME, True, None,
+     Outcome.ALREADY_RECEIVED, "already_received"),
+    ("file: a decided record", CLIENT_ID, stored(status="approved"), NEW, True, None,
+     Outcome.DECIDED, "conflict"),
+    ("file: another volunteer's id", CLIENT_ID, stored(owner=OTHER), NEW, True, None,
+     Outcome.NOT_THEIRS, "conflict"),
+    ("file: new", CLIENT_ID, None, NEW, True, None, Outcome.NEW, "accepted"),
+]  # fmt: skip
 
 
 @pytest.mark.parametrize(
-    ("client_id", "known", "content", "valid", "earlier", "outcome", "status"),
-    [row[1:] for row in ROWS],
-    ids=[row[0] for row in ROWS],
+    ("client_id", "known", "content", "valid", "earlier", "outcome", "status", "by_file"),
+    [(*row[1:], False) for row in ROWS] + [(*row[1:], True) for row in FILE_ROWS],
+    ids=[row[0] for row in ROWS + FILE_ROWS],
 )
-def test_each_row_of_the_table(client_id, known, content, valid, earlier, outcome, status):
+def test_each_row_of_the_table(client_id, known, content, valid, earlier, outcome, status, by_file):
     decided = decide_item(
         Item(client_id, content, valid=valid),
         sender_id=SENDER,
         stored=known,
         earlier_hash=earlier,
+        edits_allowed=not by_file,
     )
     assert decided == outcome
     assert RESULT_STATUS[decided] == status
 
 
 def test_every_outcome_has_a_row_and_a_status_the_phone_knows():
-    assert {row[6] for row in ROWS} == set(Outcome)
+    assert {row[6] for row in ROWS + FILE_ROWS} == set(Outcome)
     assert set(RESULT_STATUS) == set(Outcome)
     assert set(RESULT_STATUS.values()) <= {"accepted", "already_received", "invalid", "conflict"}
 
@@ -102,9 +117,13 @@ items = st.builds(
 )
 
 
-@given(item=items, known=stored_records, earlier=st.none() | hashes)
-def test_no_item_is_ever_stored_twice_or_lands_in_someone_elses_record(item, known, earlier):
-    outcome = decide_item(item, sender_id=SENDER, stored=known, earlier_hash=earlier)
+@given(item=items, known=stored_records, earlier=st.none() | hashes, by_file=st.booleans())
+def test_no_item_is_ever_stored_twice_or_lands_in_someone_elses_record(
+    item, known, earlier, by_file
+):
+    outcome = decide_item(
+        item, sender_id=SENDER, stored=known, earlier_hash=earlier, edits_allowed=not by_file
+    )
     if known is not None:
         assert outcome not in (Outcome.NEW, Outcome.REPLACES_EARLIER)  # exactly once
         if known.collected_by_id != SENDER and item.client_id is not None:
@@ -115,6 +134,7 @@ def test_no_item_is_ever_stored_twice_or_lands_in_someone_elses_record(item, kno
         assert item.valid and item.client_id is not None
     if outcome == Outcome.EDIT:
         assert known is not None and known.status in ("submitted", "needs_fix")
+        assert not by_file  # a file never changes a record
 
 
 NOW = datetime(2026, 11, 29, 8, 0, tzinfo=UTC)

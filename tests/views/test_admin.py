@@ -378,6 +378,8 @@ def settings_form(**changes: str) -> dict[str, str]:
         "jkm_monthly": "6800",
         "min_age": "18",
         "max_age": "65",
+        "income_usual_min": "100000",
+        "income_usual_max": "50000000",
     }
     form.update(changes)
     return form

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+import uuid
 from datetime import UTC, datetime, timedelta
 
 import pytest
@@ -303,6 +304,38 @@ def test_bulk_approve_skips_flagged_records(app, coordinator, make_registration,
     with app.app_context():
         assert get(app, clean).status == "approved"
         assert get(app, flagged).status == "submitted"
+
+
+def test_an_unusual_income_is_flagged_and_left_out_of_bulk_approval(
+    app, client, coordinator, volunteer_name
+):
+    from tests.conftest import PASSWORD, valid_registration
+
+    token = client.post(
+        "/api/v1/devices", json={"username": volunteer_name, "password": PASSWORD}
+    ).json["token"]
+    items = [
+        {
+            "client_id": str(uuid.uuid4()),
+            "form_version": 1,
+            "captured_at": "2026-11-06T09:12:00+07:00",
+            "payload": valid_registration(monthly_income=income, nik=nik),
+        }
+        for income, nik in (("1.500.000", "3374011205900012"), ("75.000.000", "3374011205900013"))
+    ]
+    client.post("/api/v1/sync", json={"items": items}, headers={"Authorization": f"Bearer {token}"})
+    with app.app_context():
+        usual, unusual = db.session.scalars(select(Registration).order_by(Registration.id))
+        assert unusual.flags == ["income_unusual"] and usual.flags == []
+        ids = [str(usual.id), str(unusual.id)]
+    page = coordinator.get(f"/review/{ids[1]}").get_data(as_text=True)
+    assert "Penghasilan di luar kisaran yang biasa" in page
+    coordinator.post(
+        "/review/approve", data={"csrf_token": csrf_token(coordinator, "/review"), "selected": ids}
+    )
+    with app.app_context():
+        assert get(app, int(ids[0])).status == "approved"
+        assert get(app, int(ids[1])).status == "submitted"
 
 
 def test_the_phone_gets_the_coordinators_decision_on_its_next_sync(

@@ -7,10 +7,12 @@ import json
 import uuid
 
 from sqlalchemy import func, select
+from werkzeug.datastructures import FileStorage
+from werkzeug.test import encode_multipart
 
 from tests.conftest import PASSWORD, csrf_token, login, valid_registration
 from webapp.extensions import db
-from webapp.models import AuditEvent, Registration
+from webapp.models import AuditEvent, Registration, User
 
 
 def saved_outbox(username, items, **changes):
@@ -35,13 +37,16 @@ def item(**changes):
 
 
 def upload(client, content, name="antrean.json"):
-    return client.post(
-        "/review/upload",
-        data={
+    # Encoded here, in memory: the test client would spool a large body to a temporary
+    # file that nobody closes.
+    boundary, body = encode_multipart(
+        {
             "csrf_token": csrf_token(client, "/review/upload"),
-            "outbox_file": (io.BytesIO(content), name),
-        },
-        content_type="multipart/form-data",
+            "outbox_file": FileStorage(io.BytesIO(content), name),
+        }
+    )
+    return client.post(
+        "/review/upload", data=body, content_type=f"multipart/form-data; boundary={boundary}"
     )
 
 
@@ -117,3 +122,61 @@ def test_bad_files_get_a_clear_message_and_change_nothing(app, client, make_user
 
 def test_volunteers_cannot_upload(client, volunteer):
     assert client.get("/review/upload").status_code == 403
+
+
+def test_only_an_active_volunteers_file_is_taken(app, client, make_user):
+    coordinator = make_user("coordinator")
+    admin = make_user("admin")
+    gone = make_user("volunteer")
+    with app.app_context():
+        db.session.scalar(select(User).filter_by(username=gone)).active = False
+        db.session.commit()
+    login(client, coordinator)
+    for named in (coordinator, admin, gone):
+        response = upload(client, saved_outbox(named, [item()]))
+        assert response.status_code == 422
+        assert "bukan relawan aktif" in response.get_data(as_text=True)
+    assert count(app) == 0
+
+
+def test_a_file_adds_records_in_the_volunteers_name_received_by_the_coordinator(
+    app, client, make_user
+):
+    volunteer = make_user("volunteer")
+    coordinator = make_user("coordinator")
+    login(client, coordinator)
+    assert upload(client, saved_outbox(volunteer, [item()])).status_code == 200
+    with app.app_context():
+        record = db.session.scalar(select(Registration))
+        assert record.collected_by.username == volunteer
+        received = record.events[0]
+        assert received.kind == "received"
+        assert received.actor.username == coordinator
+
+
+def test_a_file_never_changes_a_record(app, client, make_user):
+    volunteer = make_user("volunteer")
+    login(client, make_user("coordinator"))
+    first = item()
+    upload(client, saved_outbox(volunteer, [first]))
+    changed = {**first, "payload": valid_registration(full_name="Orang Lain")}
+    page = upload(client, saved_outbox(volunteer, [changed])).get_data(as_text=True)
+    assert "perubahan tidak diterima lewat berkas" in page
+    with app.app_context():
+        record = db.session.scalar(select(Registration))
+        assert record.full_name == "Budi Santoso"
+        assert [e.kind for e in record.events] == ["received"]
+
+
+def test_the_stated_size_limit_is_the_one_that_applies(app, client, make_user):
+    volunteer = make_user("volunteer")
+    login(client, make_user("coordinator"))
+    padding = "x" * (3 * 1024 * 1024)  # over the app's 2 MB, under the upload's 10 MB
+    response = upload(client, saved_outbox(volunteer, [item()], note=padding))
+    assert response.status_code == 200
+    assert count(app) == 1
+    too_big = saved_outbox(volunteer, [item()], note="x" * (11 * 1024 * 1024))
+    response = upload(client, too_big)
+    assert response.status_code == 413
+    assert "Berkas lebih dari 10 MB" in response.get_data(as_text=True)
+    assert count(app) == 1

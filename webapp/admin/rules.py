@@ -24,7 +24,9 @@ from ..domain.parsing import (
     Errors,
     add_error,
     clean_text,
+    in_date_range,
     parse_date,
+    parse_row_id,
     parse_whole_number,
     parse_year,
 )
@@ -33,6 +35,9 @@ BASIS_POINTS_WHOLE = 10_000  # 100%
 FULL_NAME_MAX = 100
 DRIVE_NAME_MAX = 150
 DRIVE_PLACE_MAX = 200
+# More workers than Kota Semarang has people; a target is an INTEGER column.
+TARGET_WORKERS_MAX = 10_000_000
+TARGET_TOO_BIG = _l("Paling banyak 10.000.000 pekerja.")
 
 # ---------------------------------------------------------------------------
 # Programme settings and targets
@@ -43,8 +48,8 @@ def check_settings(
 ) -> tuple[dict[str, int], Errors]:
     """The new value of each setting in ``keys`` from what was typed, and the problems.
 
-    Every value is a whole number of at least 0; the age bounds must leave a range
-    (min_age < max_age) and the JKK rate is at most 10000 basis points (100%).
+    Every value is a whole number of at least 0; the age and income bounds must leave a
+    range (min < max) and the JKK rate is at most 10000 basis points (100%).
     """
     values: dict[str, int] = {}
     errors: Errors = {}
@@ -62,6 +67,13 @@ def check_settings(
         )
     if "min_age" in values and "max_age" in values and values["min_age"] >= values["max_age"]:
         add_error(errors, "max_age", _l("Usia tertinggi harus lebih besar dari usia terendah."))
+    low, high = values.get("income_usual_min"), values.get("income_usual_max")
+    if low is not None and high is not None and low >= high:
+        add_error(
+            errors,
+            "income_usual_max",
+            _l("Penghasilan tertinggi harus lebih besar dari penghasilan terendah."),
+        )
     return values, errors
 
 
@@ -78,6 +90,8 @@ def check_target_workers(typed: Mapping[str, str]) -> tuple[dict[str, int], Erro
         value = parse_whole_number(raw)
         if value is None:
             add_error(errors, field, WHOLE_NUMBER if raw.strip() else REQUIRED)
+        elif value > TARGET_WORKERS_MAX:
+            add_error(errors, field, TARGET_TOO_BIG)
         else:
             values[field] = value
     return values, errors
@@ -119,6 +133,8 @@ def check_new_target(
         add_error(errors, "workers", REQUIRED)
     elif workers is None:
         add_error(errors, "workers", WHOLE_NUMBER)
+    elif workers > TARGET_WORKERS_MAX:
+        add_error(errors, "workers", TARGET_TOO_BIG)
     if not errors and (year, source) in existing:
         add_error(
             errors,
@@ -332,15 +348,17 @@ def encode_cursor(at: datetime, event_id: int) -> str:
 
 
 def decode_cursor(text: str) -> tuple[datetime, int] | None:
-    """(at, id) from ``encode_cursor``, or None if the text is not a cursor."""
+    """(at, id) from ``encode_cursor``, or None if the text is not a cursor: a time
+    outside the dates pages accept and an id no row can have are not."""
     match = _CURSOR.fullmatch(text.strip())
-    if not match:
+    event_id = parse_row_id(match.group(2)) if match else None
+    if match is None or event_id is None:
         return None
-    micros, event_id = (int(part) for part in match.groups())
     try:
-        return _EPOCH + timedelta(microseconds=micros), event_id
+        at = _EPOCH + timedelta(microseconds=int(match.group(1)))
     except OverflowError:
         return None
+    return (at, event_id) if in_date_range(at) else None
 
 
 def describe_details(details: Mapping[str, object] | None) -> list[tuple[str, str]]:

@@ -30,6 +30,8 @@ SETTING_LABELS = {
     "jkm_monthly": _l("Iuran JKM per bulan"),
     "min_age": _l("Usia terendah tanpa tanda"),
     "max_age": _l("Usia tertinggi tanpa tanda"),
+    "income_usual_min": _l("Penghasilan terendah tanpa tanda"),
+    "income_usual_max": _l("Penghasilan tertinggi tanpa tanda"),
 }
 UNIT_HINTS = {
     "basis_points": _l("Dalam basis poin: 100 berarti 1 persen dari penghasilan."),

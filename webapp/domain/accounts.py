@@ -12,6 +12,7 @@ from werkzeug.security import check_password_hash, generate_password_hash
 
 from ..extensions import db
 from ..models import Role, User, utcnow
+from .text import is_storable
 
 MIN_PASSWORD_LENGTH = 10
 
@@ -28,6 +29,9 @@ class AccountError(ValueError):
 
 def authenticate(username: str, password: str) -> User | None:
     """The active user with these credentials, or None (for every kind of failure alike)."""
+    if not (is_storable(username) and is_storable(password)):  # no username holds these
+        check_password_hash(_dummy_hash(current_app.config["PASSWORD_HASH_METHOD"]), "")
+        return None
     user = db.session.scalar(
         select(User).where(func.lower(User.username) == username.strip().lower())
     )

@@ -10,6 +10,7 @@ from sqlalchemy import select
 
 from ..extensions import db
 from ..models import Device, User, utcnow
+from .text import storable
 
 TOKEN_BYTES = 32
 
@@ -25,7 +26,7 @@ def issue_device(user: User, label: str, *, lifetime: timedelta) -> tuple[Device
     now = utcnow()
     device = Device(
         user=user,
-        label=" ".join(label.split())[:100],
+        label=storable(label, 100),
         token_hash=hash_token(token),
         created_at=now,
         expires_at=now + lifetime,

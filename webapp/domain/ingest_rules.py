@@ -12,6 +12,7 @@ The table, row by row (first match wins)::
     ok         another volunteer's      -                  -            NOT_THEIRS (conflict)
     ok         the sender's, same       -                  -            ALREADY_RECEIVED
     ok         the sender's, decided    -                  -            DECIDED (conflict)
+    ok         the sender's, open, file -                  -            NO_EDIT_BY_FILE (conflict)
     ok         the sender's, open       -                  invalid      INVALID
     ok         the sender's, open       -                  valid        EDIT (accepted)
     ok         none                     same content       -            ALREADY_RECEIVED
@@ -20,7 +21,8 @@ The table, row by row (first match wins)::
     ok         none                     none               valid        NEW (accepted)
 
 "Same" is the same content hash (payload and form version); "open" is a status still
-editable from the phone (``lifecycle.EDITABLE_FROM_PHONE``).
+editable from the phone (``lifecycle.EDITABLE_FROM_PHONE``). "file": the items come from a
+saved outbox uploaded at the office, which may add records but never change one.
 """
 
 from __future__ import annotations
@@ -33,11 +35,16 @@ from typing import Any
 from flask_babel import gettext as _
 
 from ..lifecycle import EDITABLE_FROM_PHONE, RegistrationStatus
+from .json_input import depth
 from .registrations import parse_client_id
 
 FORM_VERSIONS = (1,)
-# A phone's clock may be wrong, but a capture time further ahead than this is not a time.
+# An item is 2 deep (item, payload); its fields hold no structure at all.
+MAX_ITEM_DEPTH = 8
+# A phone's clock may be wrong, but a capture time further ahead than this, or before
+# the first year any phone could have held the app, is not a time.
 CLOCK_AHEAD_AT_MOST = timedelta(days=365)
+EARLIEST_CAPTURE_YEAR = 2020
 
 
 class Outcome(enum.StrEnum):
@@ -47,6 +54,7 @@ class Outcome(enum.StrEnum):
     ALREADY_RECEIVED = "already_received"  # the same content again: the original answer
     NOT_THEIRS = "not_theirs"  # the client_id belongs to another volunteer's record
     DECIDED = "decided"  # new content for a record a coordinator has decided on
+    NO_EDIT_BY_FILE = "no_edit_by_file"  # new content for a stored record, from a file
     INVALID = "invalid"  # the envelope or the payload does not pass the checks
 
 
@@ -58,6 +66,7 @@ RESULT_STATUS = {
     Outcome.ALREADY_RECEIVED: "already_received",
     Outcome.NOT_THEIRS: "conflict",
     Outcome.DECIDED: "conflict",
+    Outcome.NO_EDIT_BY_FILE: "conflict",
     Outcome.INVALID: "invalid",
 }
 
@@ -81,13 +90,19 @@ class Item:
 
 
 def decide_item(
-    item: Item, *, sender_id: int, stored: Stored | None, earlier_hash: str | None
+    item: Item,
+    *,
+    sender_id: int,
+    stored: Stored | None,
+    earlier_hash: str | None,
+    edits_allowed: bool = True,
 ) -> Outcome:
     """What ``item`` becomes (see the table above).
 
     ``stored``: the registration already under its client_id, as it is now (after any
     earlier item of this batch was applied). ``earlier_hash``: the content hash of a new
     registration earlier in this batch under the same client_id, if any.
+    ``edits_allowed``: False for items from a file, which may not change a record.
     """
     if item.client_id is None:
         return Outcome.INVALID
@@ -98,6 +113,8 @@ def decide_item(
             return Outcome.ALREADY_RECEIVED
         if stored.status not in EDITABLE_FROM_PHONE:
             return Outcome.DECIDED
+        if not edits_allowed:
+            return Outcome.NO_EDIT_BY_FILE
         return Outcome.EDIT if item.valid else Outcome.INVALID
     if earlier_hash is not None and earlier_hash == item.content_hash:
         return Outcome.ALREADY_RECEIVED
@@ -121,6 +138,8 @@ def read_envelope(item: Any, *, now: datetime) -> Envelope:
     """The envelope of one item (anything JSON can hold), with a message per bad part."""
     if not isinstance(item, dict):
         return Envelope(None, errors={"item": [_("Bukan objek JSON.")]})
+    if depth(item) > MAX_ITEM_DEPTH:  # nothing of it is read, or written back out
+        return Envelope(None, errors={"item": [_("Isinya bersarang terlalu dalam.")]})
     envelope = Envelope(parse_client_id(item.get("client_id")))
     if envelope.client_id is None:
         envelope.errors["client_id"] = [_("client_id harus UUID.")]
@@ -130,7 +149,11 @@ def read_envelope(item: Any, *, now: datetime) -> Envelope:
     else:
         envelope.errors["form_version"] = [_("Versi formulir tidak dikenal.")]
     envelope.captured_at = _parse_time(item.get("captured_at"))
-    if envelope.captured_at is None or envelope.captured_at > now + CLOCK_AHEAD_AT_MOST:
+    if (
+        envelope.captured_at is None
+        or envelope.captured_at.year < EARLIEST_CAPTURE_YEAR
+        or envelope.captured_at > now + CLOCK_AHEAD_AT_MOST
+    ):
         envelope.errors["captured_at"] = [_("Waktu pencatatan harus ISO 8601 dengan zona waktu.")]
     payload = item.get("payload")
     if isinstance(payload, dict):

@@ -4,7 +4,6 @@ same ingest as the sync API, as sent by the volunteer named in the file."""
 
 from __future__ import annotations
 
-import json
 from collections import Counter
 from dataclasses import dataclass, field
 from datetime import date
@@ -14,11 +13,13 @@ from flask_babel import lazy_gettext as _l
 from sqlalchemy import select
 
 from ..extensions import db
-from ..models import User
+from ..models import Role, User
 from .audit import record_event
 from .choices import load_form_choices
-from .ingest import ingest
+from .ingest import Sender, ingest
+from .json_input import UnreadableJson, read_json
 from .reference import load_settings
+from .text import storable
 
 FILE_FORMAT = "pijar-semar-outbox"
 FILE_VERSIONS = (1,)
@@ -40,8 +41,8 @@ class OutboxFile:
 def read_outbox_file(content: bytes) -> OutboxFile:
     """Parse and check a saved outbox; raise OutboxFileError with a plain message."""
     try:
-        data = json.loads(content.decode("utf-8"))
-    except (UnicodeDecodeError, json.JSONDecodeError) as err:
+        data = read_json(content)
+    except UnreadableJson as err:
         raise OutboxFileError(_l("Berkas ini bukan simpanan antrean dari aplikasi.")) from err
     if not isinstance(data, dict) or data.get("format") != FILE_FORMAT:
         raise OutboxFileError(_l("Berkas ini bukan simpanan antrean dari aplikasi."))
@@ -73,19 +74,30 @@ class UploadSummary:
 
 
 def upload_outbox(content: bytes, *, actor: User, today: date) -> UploadSummary:
-    """Store the items of a saved outbox as the volunteer named in it; audit the upload.
+    """Store the new records of a saved outbox, collected by the volunteer named in it and
+    received by ``actor``; audit the upload.
 
-    Raises OutboxFileError, having changed nothing, when the file cannot be used.
-    The caller commits.
+    Only an active volunteer's file is taken. It may add records, never change one: a
+    record already received with other content comes back as a conflict. Raises
+    OutboxFileError, having changed nothing, when the file cannot be used. The caller
+    commits.
     """
     saved = read_outbox_file(content)
-    volunteer = db.session.scalar(select(User).where(User.username == saved.username))
+    username = storable(saved.username, 64)
+    volunteer = db.session.scalar(select(User).where(User.username == username))
     if volunteer is None:
-        raise OutboxFileError(_l("Relawan %(user)s tidak dikenal.", user=saved.username))
+        raise OutboxFileError(_l("Relawan %(user)s tidak dikenal.", user=username))
+    if volunteer.role != Role.VOLUNTEER or not volunteer.active:
+        raise OutboxFileError(
+            _l(
+                "Berkas ini atas nama %(user)s, yang bukan relawan aktif. Hanya berkas dari HP "
+                "relawan yang aktif yang bisa diunggah.",
+                user=username,
+            )
+        )
     results = ingest(
         saved.items,
-        user=volunteer,
-        device=None,
+        sender=Sender(volunteer, device=None, received_by=actor),
         settings=load_settings(),
         choices=load_form_choices(),
         today=today,

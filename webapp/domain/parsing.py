@@ -8,7 +8,7 @@ no database.
 from __future__ import annotations
 
 import re
-from datetime import date
+from datetime import date, datetime
 
 from flask_babel import lazy_gettext as _l
 
@@ -21,9 +21,16 @@ DATE_FORMAT = _l("Tanggal tidak valid; tulis HH-BB-TTTT, mis. 06-11-2026.")
 # Big enough for any rupiah amount the programme sees, small enough for a BIGINT.
 MAX_WHOLE_NUMBER = 10**15
 MAX_ID_DIGITS = 18  # any id fits in a BIGINT
+# The largest id a row can have: ids are INTEGER columns, 32 bits on PostgreSQL. A bigger
+# number names no row, and the database refuses it instead of finding nothing.
+MAX_ROW_ID = 2**31 - 1
 # The programme years any page accepts (quota targets, the dashboard, enrollment).
 FIRST_YEAR = 2020
 LAST_YEAR = 2100
+# The dates any page accepts: back far enough for birth dates, and well inside what every
+# database and every time-zone conversion can hold (year 1 moved to UTC leaves the calendar).
+FIRST_DATE = date(1900, 1, 1)
+LAST_DATE = date(2100, 12, 31)
 
 # ASCII digits only: Python's \d also matches the digits of other scripts.
 _DIGITS = re.compile(r"[0-9]+")
@@ -56,6 +63,12 @@ def parse_id(text: str | None) -> int | None:
     return int(text) if is_digits(text) and len(text) <= MAX_ID_DIGITS else None
 
 
+def parse_row_id(text: str | None) -> int | None:
+    """An id a row can have ('42': 1 to MAX_ROW_ID), or None for anything else."""
+    value = parse_id(text)
+    return value if value is not None and 1 <= value <= MAX_ROW_ID else None
+
+
 def parse_whole_number(text: str | None) -> int | None:
     """'1000000', '1.000.000', 'Rp1.000.000' -> 1000000; None for anything else.
 
@@ -71,17 +84,27 @@ def parse_whole_number(text: str | None) -> int | None:
 
 
 def parse_date(text: str | None) -> date | None:
-    """'2026-11-06' (what a date input sends) or '06-11-2026' (how the UI writes dates)."""
+    """'2026-11-06' (what a date input sends) or '06-11-2026' (how the UI writes dates).
+
+    None for anything else, and for a date outside FIRST_DATE..LAST_DATE.
+    """
     text = (text or "").strip()
     try:
         if _ISO_DATE.fullmatch(text):
-            return date.fromisoformat(text)
-        if match := _UI_DATE.fullmatch(text):
+            parsed = date.fromisoformat(text)
+        elif match := _UI_DATE.fullmatch(text):
             day, month, year = (int(part) for part in match.groups())
-            return date(year, month, day)
+            parsed = date(year, month, day)
+        else:
+            return None
     except ValueError:
         return None
-    return None
+    return parsed if in_date_range(parsed) else None
+
+
+def in_date_range(day: date) -> bool:
+    """True for a day (or a datetime's day) between FIRST_DATE and LAST_DATE."""
+    return FIRST_DATE <= (day.date() if isinstance(day, datetime) else day) <= LAST_DATE
 
 
 def parse_year(text: str | None) -> int | None:

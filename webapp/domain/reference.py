@@ -53,6 +53,8 @@ DEFAULT_SETTINGS = {
     "jkm_monthly": (6_800, "rupiah", "Iuran JKM per bulan"),
     "min_age": (18, "years", "Usia terendah tanpa tanda"),
     "max_age": (65, "years", "Usia tertinggi tanpa tanda"),
+    "income_usual_min": (100_000, "rupiah", "Penghasilan terendah tanpa tanda"),
+    "income_usual_max": (50_000_000, "rupiah", "Penghasilan tertinggi tanpa tanda"),
 }
 
 
@@ -63,6 +65,9 @@ class ProgrammeSettings:
     jkm_monthly: int
     min_age: int
     max_age: int
+    # New settings get their seeded value as a default, so older callers keep working.
+    income_usual_min: int = DEFAULT_SETTINGS["income_usual_min"][0]
+    income_usual_max: int = DEFAULT_SETTINGS["income_usual_max"][0]
 
 
 def load_settings() -> ProgrammeSettings:

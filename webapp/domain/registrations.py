@@ -8,9 +8,11 @@ import secrets
 import uuid
 from collections.abc import Iterable
 from datetime import date, datetime
+from decimal import Decimal
 from typing import Any
 
 from sqlalchemy import func, insert, select
+from sqlalchemy.dialects import postgresql, sqlite
 
 from ..extensions import db
 from ..lifecycle import REGISTERS_THE_NIK, RegistrationStatus, check_transition
@@ -54,15 +56,23 @@ def new_references(count: int) -> list[str]:
 
 
 def content_hash(payload: Any, form_version: int) -> str:
-    """What makes two sends of one client id "the same": the payload and the form version."""
+    """What makes two sends of one client id "the same": the payload and the form version.
+
+    Whatever the payload holds: a number read as a Decimal hashes as the float JSON would
+    have made of it, and an unpaired surrogate is hashed as it came.
+    """
     canonical = json.dumps(
         {"form_version": form_version, "payload": payload},
         sort_keys=True,
         separators=(",", ":"),
         ensure_ascii=False,
-        default=str,
+        default=_canonical,
     )
-    return hashlib.sha256(canonical.encode()).hexdigest()
+    return hashlib.sha256(canonical.encode("utf-8", "surrogatepass")).hexdigest()
+
+
+def _canonical(value: Any) -> Any:
+    return float(value) if isinstance(value, Decimal) else str(value)
 
 
 def parse_client_id(value: Any) -> str | None:
@@ -100,6 +110,9 @@ def assess_flags(
         flags.append(Flag.NIK_BIRTH_MISMATCH)
     if not settings.min_age <= age_on(data["birth_date"], today) <= settings.max_age:
         flags.append(Flag.AGE_OUT_OF_RANGE)
+    income = data.get("monthly_income")
+    if income is not None and not settings.income_usual_min <= income <= settings.income_usual_max:
+        flags.append(Flag.INCOME_UNUSUAL)
     return sorted(str(f) for f in flags)
 
 
@@ -121,15 +134,6 @@ def count_by_status(*where: Any) -> dict[str, int]:
     """How many registrations (matching ``where``) are in each status now."""
     query = select(Registration.status, func.count()).where(*where).group_by(Registration.status)
     return {status: n for status, n in db.session.execute(query)}
-
-
-def find_registration(client_id: str, *, collected_by: User) -> Registration | None:
-    """The registration this user already sent under ``client_id``, if any."""
-    return db.session.scalar(
-        select(Registration).where(
-            Registration.client_id == client_id, Registration.collected_by_id == collected_by.id
-        )
-    )
 
 
 def registration_row(
@@ -165,28 +169,39 @@ def registration_row(
     }
 
 
-def insert_registrations(rows: Iterable[dict[str, Any]]) -> dict[str, int]:
+def insert_registrations(
+    rows: Iterable[dict[str, Any]], *, skip_taken: bool = False
+) -> dict[str, int]:
     """Insert new registrations with their flags and 'received' event, in a few statements.
 
     Bulk statements rather than one ORM object each: a phone's batch of 100 must be cheap.
-    Returns the new ids by client id. The caller commits.
+    Returns the new ids by client id. With ``skip_taken``, a row whose client id or
+    reference another transaction has just taken is left out (ON CONFLICT DO NOTHING),
+    and missing from the answer; without it, such a row raises IntegrityError. A row may
+    name who received it (``received_by_id``, e.g. the coordinator who uploaded a file);
+    by default it is the volunteer who collected it. The caller commits.
     """
     rows = [dict(row) for row in rows]
     if not rows:
         return {}
     flags = {row["client_id"]: row.pop("flags") for row in rows}
+    received_by = {row["client_id"]: row.pop("received_by_id", None) for row in rows}
+    statement = _insert_skipping_taken() if skip_taken else insert(Registration)
     # render_nulls: rows with and without optional values share one statement.
     inserted = db.session.execute(
-        insert(Registration)
-        .returning(Registration.id, Registration.client_id)
-        .execution_options(render_nulls=True),
+        statement.returning(Registration.id, Registration.client_id).execution_options(
+            render_nulls=True
+        ),
         rows,
     )
     ids = {client_id: id_ for id_, client_id in inserted}
+    rows = [row for row in rows if row["client_id"] in ids]
+    if not rows:
+        return ids
     flag_rows = [
-        {"registration_id": ids[client_id], "flag": flag}
-        for client_id, names in flags.items()
-        for flag in names
+        {"registration_id": ids[row["client_id"]], "flag": flag}
+        for row in rows
+        for flag in flags[row["client_id"]]
     ]
     if flag_rows:
         db.session.execute(insert(RegistrationFlag), flag_rows)
@@ -196,7 +211,7 @@ def insert_registrations(rows: Iterable[dict[str, Any]]) -> dict[str, int]:
             {
                 "registration_id": ids[row["client_id"]],
                 "kind": RegistrationEventKind.RECEIVED.value,
-                "actor_id": row["collected_by_id"],
+                "actor_id": received_by[row["client_id"]] or row["collected_by_id"],
                 "device_id": row["device_id"],
                 "at": row["received_at"],
             }
@@ -204,6 +219,12 @@ def insert_registrations(rows: Iterable[dict[str, Any]]) -> dict[str, int]:
         ],
     )
     return ids
+
+
+def _insert_skipping_taken():
+    dialect = db.session.get_bind().dialect.name
+    dialect_insert = {"postgresql": postgresql.insert, "sqlite": sqlite.insert}[dialect]
+    return dialect_insert(Registration).on_conflict_do_nothing()
 
 
 def apply_edit(

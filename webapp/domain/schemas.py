@@ -25,6 +25,7 @@ from marshmallow import (
 
 from . import nik as nik_rules
 from .choices import FormChoices
+from .money import AmountError, read_rupiah
 from .parsing import REQUIRED
 from .reference import HEIR_RELATIONSHIPS, OTHER_OCCUPATION
 
@@ -65,7 +66,13 @@ NAME_DIGITS_MESSAGE = _l("Nama tidak boleh berisi angka.")
 _PHONE_SEPARATORS = re.compile(r"[\s\-().]")
 _MOBILE_NATIONAL = re.compile(r"8\d{8,11}")
 _ISO_DATE = re.compile(r"\d{4}-\d{2}-\d{2}")
-_RUPIAH_DECORATION = re.compile(r"^rp\.?|[\s.,]|,-$", re.IGNORECASE)
+# What no text field may hold: control characters (NUL among them) and unpaired
+# surrogates, which no database stores as text. Tabs and line breaks become spaces.
+_UNSTORABLE = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f\ud800-\udfff]")
+_LINE_BREAKS = re.compile(r"[\t\n\r]")
+UNSTORABLE_MESSAGE = _l(
+    "Ada karakter yang tidak bisa disimpan (karakter kontrol); ketik ulang isian ini."
+)
 
 
 def normalise_phone(value: str) -> str | None:
@@ -84,9 +91,20 @@ def normalise_phone(value: str) -> str | None:
     return "+62" + national
 
 
-def _text(max_length: int, *, required: bool = True, too_long: Any = None) -> fields.String:
+class Text(fields.String):
+    """Text that can be stored as it is: control characters and unpaired surrogates are
+    refused with a message (tabs and line breaks become spaces)."""
+
+    def _deserialize(self, value, attr, data, **kwargs) -> str:
+        text = super()._deserialize(value, attr, data, **kwargs)
+        if _UNSTORABLE.search(text):
+            raise ValidationError(UNSTORABLE_MESSAGE)
+        return _LINE_BREAKS.sub(" ", text)
+
+
+def _text(max_length: int, *, required: bool = True, too_long: Any = None) -> Text:
     message = too_long or _l("Terlalu panjang (paling banyak %(max)d karakter).", max=max_length)
-    return fields.String(
+    return Text(
         required=required,
         **({} if required else {"load_default": None}),
         validate=validate.Length(max=max_length, error=message),
@@ -94,7 +112,7 @@ def _text(max_length: int, *, required: bool = True, too_long: Any = None) -> fi
     )
 
 
-class NikField(fields.String):
+class NikField(Text):
     def _deserialize(self, value, attr, data, **kwargs) -> str:
         text = super()._deserialize(value, attr, data, **kwargs)
         try:
@@ -103,7 +121,7 @@ class NikField(fields.String):
             raise ValidationError(NIK_MESSAGES[err.reason]) from err
 
 
-class PersonNameField(fields.String):
+class PersonNameField(Text):
     def _deserialize(self, value, attr, data, **kwargs) -> str:
         name = " ".join(super()._deserialize(value, attr, data, **kwargs).split())
         if any(ch.isdigit() for ch in name):
@@ -113,7 +131,7 @@ class PersonNameField(fields.String):
         return name
 
 
-class MobilePhoneField(fields.String):
+class MobilePhoneField(Text):
     def _deserialize(self, value, attr, data, **kwargs) -> str:
         phone = normalise_phone(super()._deserialize(value, attr, data, **kwargs))
         if phone is None:
@@ -134,20 +152,14 @@ class IsoDateField(fields.Field):
 
 
 class RupiahField(fields.Field):
-    """Whole Rupiah, typed as '1500000', '1.500.000', 'Rp 1.500.000' or sent as a number."""
+    """Whole rupiah, read exactly (``money.read_rupiah``): '1500000', '1.500.000',
+    'Rp 1.500.000,-' or a JSON number without a fraction."""
 
     def _deserialize(self, value, attr, data, **kwargs) -> int:
-        if isinstance(value, bool):
-            raise ValidationError(_l("Penghasilan harus angka rupiah, mis. 1500000."))
-        if isinstance(value, int):
-            amount = value
-        else:
-            text = _RUPIAH_DECORATION.sub("", str(value))
-            if not text.isdigit():
-                raise ValidationError(_l("Penghasilan harus angka rupiah, mis. 1500000."))
-            amount = int(text)
-        if amount < 0:
-            raise ValidationError(_l("Penghasilan tidak boleh negatif."))
+        try:
+            amount = read_rupiah(value)
+        except AmountError as err:
+            raise ValidationError(err.message) from err
         if amount > MAX_MONTHLY_INCOME:
             raise ValidationError(_l("Penghasilan terlalu besar; periksa lagi angkanya."))
         return amount
@@ -166,8 +178,8 @@ def _phone() -> MobilePhoneField:
     )
 
 
-def _choice(choices, message) -> fields.String:
-    return fields.String(
+def _choice(choices, message) -> Text:
+    return Text(
         required=True,
         validate=validate.OneOf(choices, error=message),
         error_messages={"required": REQUIRED, "null": REQUIRED, "invalid": message},
@@ -196,10 +208,10 @@ class RegistrationSchema(Schema):
     sex = _choice(["L", "P"], _l("Pilih laki-laki (L) atau perempuan (P)."))
     phone = _phone()
     address = _text(300)
-    kelurahan_code = fields.String(
+    kelurahan_code = Text(
         required=True, error_messages={"required": _l("Pilih kelurahan."), "null": REQUIRED}
     )
-    occupation = fields.String(
+    occupation = Text(
         required=True, error_messages={"required": _l("Pilih pekerjaan."), "null": REQUIRED}
     )
     occupation_other = _text(100, required=False)
@@ -212,7 +224,7 @@ class RegistrationSchema(Schema):
         list(HEIR_RELATIONSHIPS), _l("Pilih hubungan ahli waris dari daftar.")
     )
     heir_phone = _phone()
-    consent = fields.String(
+    consent = Text(
         required=True,
         validate=validate.Equal("yes", error=_l("Pekerja harus menyetujui pernyataan ini.")),
         error_messages={

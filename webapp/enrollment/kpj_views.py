@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from flask import render_template, request
+from flask import current_app, render_template, request
 from flask_babel import gettext as _
 from flask_login import current_user
 from sqlalchemy.exc import IntegrityError
@@ -13,6 +13,7 @@ from ..clock import today_in_semarang
 from ..extensions import db
 from ..models import Role
 from ..security import role_required
+from ..uploads import upload_limit
 from . import bp
 from .kpj import (
     COLUMN_NAMES,
@@ -41,13 +42,6 @@ def _page(
     ), status
 
 
-@bp.url_value_preprocessor
-def _upload_limit(endpoint: str | None, values: dict | None) -> None:
-    # Runs before the CSRF check reads the form, so the upload's own limit applies then.
-    if endpoint == "enrollment.kpj":
-        request.max_content_length = MAX_FILE_BYTES
-
-
 @bp.errorhandler(RequestEntityTooLarge)
 def _too_large(err: RequestEntityTooLarge):
     if request.endpoint != "enrollment.kpj":
@@ -61,6 +55,7 @@ def _too_large(err: RequestEntityTooLarge):
 
 @bp.route("/kpj", methods=["GET", "POST"])
 @role_required(Role.COORDINATOR)
+@upload_limit(MAX_FILE_BYTES)
 def kpj():
     if request.method == "GET":
         return _page()
@@ -77,6 +72,8 @@ def kpj():
         db.session.commit()
     except KpjFileError as err:
         db.session.rollback()
+        if err.reason:  # which limit or check refused it: a bomb is worth knowing about
+            current_app.logger.warning("KPJ file refused: %r", err.reason)
         return _page(error=str(err), status=422)
     except (IntegrityError, StaleDataError):
         # Another coordinator recorded some of these at the same moment.

@@ -32,7 +32,7 @@ from ..domain.funding import (
     load_quotas,
     target_years,
 )
-from ..domain.parsing import parse_id, year_asked
+from ..domain.parsing import parse_row_id, year_asked
 from ..domain.reference import load_settings
 from ..domain.versions import StaleRecord, check_version, expected_version
 from ..extensions import db
@@ -180,7 +180,7 @@ def allocate_chosen():
     if not known:  # nothing is allocated into a year that was not asked for
         return _allocation_page(year, 400)
     typed = {key: request.form.get(key, "") for key in ("funding_source_code", "reason")}
-    ids = [i for i in map(parse_id, request.form.getlist("registration_id")) if i is not None]
+    ids = [i for i in map(parse_row_id, request.form.getlist("registration_id")) if i is not None]
     if not ids:
         return _allocation_page(
             year, 422, typed=typed, errors={"registration_id": [_("Pilih pendaftarannya.")]}

@@ -7,22 +7,18 @@ from flask_babel import gettext as _
 from flask_login import current_user
 from flask_wtf.csrf import CSRFError
 from sqlalchemy import select
+from sqlalchemy.exc import IntegrityError
 
 from ..clock import today_in_semarang
 from ..domain.choices import load_form_choices
 from ..domain.reference import HEIR_RELATIONSHIPS, load_settings
-from ..domain.registrations import (
-    count_by_status,
-    find_registration,
-    parse_client_id,
-    store_registration,
-)
+from ..domain.registrations import count_by_status, parse_client_id, store_registration
 from ..domain.schemas import validate_registration
 from ..extensions import db
 from ..htmx import is_fragment_request, render
 from ..lifecycle import HOLDS_QUOTA_PLACE
 from ..models import Registration, Role
-from ..security import role_required
+from ..security import checks_own_characters, role_required
 from . import bp
 
 RECENT_ON_HOME = 10
@@ -66,28 +62,57 @@ def _to_receipt(reference: str):
     return redirect(target, code=303)
 
 
+def _stored_under(client_id: str | None) -> Registration | None:
+    """The registration already stored under this form's id, whoever sent it."""
+    if client_id is None:
+        return None
+    return db.session.scalar(select(Registration).where(Registration.client_id == client_id))
+
+
+def _sent_again(stored: Registration):
+    """A form whose id is taken: its receipt when this volunteer sent it (a second tap,
+    or a resend after a lost response). When another account sent it (the same browser,
+    someone else logged in since), the same form again, with what was typed, a new id and
+    a notice: storing it under this name is a choice, never a silent duplicate."""
+    if stored.collected_by_id == current_user.id:
+        return _to_receipt(stored.reference)
+    values = request.form.copy()
+    values.pop("client_id", None)  # _render_form gives the form a new id
+    notice = _(
+        "Formulir ini sudah pernah dikirim dari akun lain. Isiannya masih di sini: "
+        "periksa, lalu tekan Simpan pendaftaran untuk menyimpannya atas nama Anda."
+    )
+    return _render_form(values, {}, status=422, notice=notice)
+
+
 @bp.route("/register", methods=["GET", "POST"])
 @role_required(Role.VOLUNTEER)
+@checks_own_characters  # the schema refuses NUL by the field, keeping what was typed
 def register():
     if request.method == "GET":
         return _render_form({}, {})
     client_id = parse_client_id(request.form.get("client_id"))
-    already = find_registration(client_id, collected_by=current_user) if client_id else None
-    if already is not None:  # a second tap, or a resend after a lost response
-        return _to_receipt(already.reference)
+    if (stored := _stored_under(client_id)) is not None:
+        return _sent_again(stored)
     today = today_in_semarang()
     choices = load_form_choices()
     data, errors = validate_registration(request.form, choices=choices, today=today)
     if errors:
         return _render_form(request.form, errors, status=422, choices=choices)
-    reference = store_registration(
-        data,
-        collected_by=current_user,
-        settings=load_settings(),
-        today=today,
-        client_id=client_id,
-    )
-    db.session.commit()
+    try:
+        reference = store_registration(
+            data,
+            collected_by=current_user,
+            settings=load_settings(),
+            today=today,
+            client_id=client_id,
+        )
+        db.session.commit()
+    except IntegrityError:  # the same form stored by another request a moment ago
+        db.session.rollback()
+        if (stored := _stored_under(client_id)) is None:
+            raise
+        return _sent_again(stored)
     return _to_receipt(reference)
 
 

@@ -95,10 +95,19 @@ def decide(
 def bulk_approve(ids: list[int], *, actor: User) -> tuple[int, int]:
     """Approve the chosen records that are submitted and carry no flag.
 
-    Returns (approved, skipped): flagged or already decided records are left alone.
+    Returns (approved, skipped): flagged or already decided records are left alone. The
+    chosen records are locked while they are decided (in id order, as a sync locks them),
+    so that a phone's edit arriving meanwhile waits rather than being approved unseen.
+    The quotas are locked first, as every decision locks them, so that two coordinators
+    never wait for each other in a circle.
     """
-    chosen = db.session.scalars(select(Registration).where(Registration.id.in_(ids))).all()
     quotas = load_quotas(today_in_semarang().year, lock=True)
+    chosen = db.session.scalars(
+        select(Registration)
+        .where(Registration.id.in_(ids))
+        .order_by(Registration.id)
+        .with_for_update()
+    ).all()
     approved = 0
     for registration in chosen:
         if bulk_approvable(registration):

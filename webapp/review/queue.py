@@ -13,7 +13,7 @@ from sqlalchemy import Select, exists, select, tuple_
 
 from ..clock import semarang_days
 from ..domain.nik import normalise_nik
-from ..domain.parsing import parse_id
+from ..domain.parsing import MAX_ROW_ID, in_date_range, parse_date, parse_row_id
 from ..extensions import db
 from ..lifecycle import RegistrationStatus
 from ..models import Flag, Registration, RegistrationFlag
@@ -22,6 +22,7 @@ PAGE_SIZE = 50
 SORTS = ("newest", "oldest", "name")
 ALL_STATUSES = "all"
 REFERENCE_PATTERN = re.compile(r"^PS-?([0-9A-Z]{4})-?([0-9A-Z]{4})$")
+NAME_KEY_MAX = 100  # a name is at most 100 characters
 
 
 @dataclass(frozen=True)
@@ -52,13 +53,6 @@ class QueueFilters:
 
 def parse_filters(args) -> QueueFilters:
     """Read the filters from query parameters; anything malformed is simply ignored."""
-
-    def day(name: str) -> date | None:
-        try:
-            return date.fromisoformat(args.get(name, ""))
-        except ValueError:
-            return None
-
     status = args.get("status", RegistrationStatus.SUBMITTED.value)
     if status != ALL_STATUSES and status not in {s.value for s in RegistrationStatus}:
         status = RegistrationStatus.SUBMITTED.value
@@ -67,14 +61,14 @@ def parse_filters(args) -> QueueFilters:
     return QueueFilters(
         status=status,
         flag=flag if flag in {f.value for f in Flag} else "",
-        drive=parse_id(args.get("drive")),
-        volunteer=parse_id(args.get("volunteer")),
+        drive=parse_row_id(args.get("drive")),
+        volunteer=parse_row_id(args.get("volunteer")),
         occupation=args.get("occupation", "")[:32],
         kecamatan=args.get("kecamatan", "")
         if re.fullmatch(r"33\.74\.\d\d", args.get("kecamatan", ""))
         else "",
-        received_from=day("from"),
-        received_to=day("to"),
+        received_from=parse_date(args.get("from")),
+        received_to=parse_date(args.get("to")),
         q=" ".join(args.get("q", "").split())[:100],
         sort=sort if sort in SORTS else "newest",
         after=args.get("after", "")[:200],
@@ -133,13 +127,25 @@ def encode_cursor(registration: Registration, sort: str) -> str:
 
 
 def decode_cursor(cursor: str, sort: str) -> tuple[Any, int] | None:
+    """The (sort key, id) a cursor from ``encode_cursor`` holds, or None for any other text.
+
+    A forged or damaged cursor gives None (the first page), never a value the database
+    cannot compare: a name, or a time with its zone within the dates pages accept, and
+    an id a row can have.
+    """
     try:
         key, row_id = json.loads(base64.urlsafe_b64decode(cursor + "=" * (-len(cursor) % 4)))
-        if sort != "name":
-            key = datetime.fromisoformat(key)
-        return key, int(row_id)
     except (ValueError, TypeError):
         return None
+    if not isinstance(key, str) or type(row_id) is not int or not 1 <= row_id <= MAX_ROW_ID:
+        return None
+    if sort == "name":
+        return (key, row_id) if len(key) <= NAME_KEY_MAX and "\x00" not in key else None
+    try:
+        at = datetime.fromisoformat(key)
+    except ValueError:
+        return None
+    return (at, row_id) if at.tzinfo is not None and in_date_range(at) else None
 
 
 @dataclass

@@ -7,6 +7,7 @@ from flask_babel import gettext as _
 from flask_login import current_user
 from sqlalchemy import select
 from sqlalchemy.orm.exc import StaleDataError
+from werkzeug.exceptions import RequestEntityTooLarge
 
 from ..clock import today_in_semarang
 from ..domain.audit import record_event
@@ -14,14 +15,15 @@ from ..domain.choices import registration_choices
 from ..domain.field_health import phones_in_use
 from ..domain.funding import load_quotas
 from ..domain.outbox_upload import MAX_FILE_BYTES, OutboxFileError, upload_outbox
-from ..domain.parsing import parse_id
+from ..domain.parsing import parse_row_id
 from ..domain.registrations import count_by_status
 from ..domain.versions import StaleRecord, expected_version
 from ..extensions import db
 from ..htmx import is_fragment_request, render
 from ..lifecycle import RegistrationStatus
 from ..models import Registration, Role, User, utcnow
-from ..security import role_required
+from ..security import local_path, role_required
+from ..uploads import upload_limit
 from . import bp
 from .decisions import (
     REJECT_REASONS,
@@ -63,7 +65,7 @@ def queue():
 @bp.post("/approve")
 @role_required(Role.COORDINATOR)
 def approve_selected():
-    ids = [i for i in map(parse_id, request.form.getlist("selected")) if i is not None]
+    ids = [i for i in map(parse_row_id, request.form.getlist("selected")) if i is not None]
     if not ids:
         flash(_("Pilih pendaftaran yang akan disetujui."), "error")
     else:
@@ -77,7 +79,7 @@ def approve_selected():
             ),
             "success",
         )
-    return redirect(request.form.get("back") or url_for("review.queue"))
+    return redirect(local_path(request.form.get("back")) or url_for("review.queue"))
 
 
 def _registration(registration_id: int) -> Registration:
@@ -166,7 +168,7 @@ def decide_one(registration_id: int):
 @role_required(Role.COORDINATOR)
 def resolve_duplicate(registration_id: int):
     registration = _registration(registration_id)
-    other_id = parse_id(request.form.get("other"))
+    other_id = parse_row_id(request.form.get("other"))
     other = _registration(other_id) if other_id is not None else abort(400)
     keep, drop = (
         (registration, other) if request.form.get("keep") == "this" else (other, registration)
@@ -241,12 +243,23 @@ def field_health():
     )
 
 
+@bp.errorhandler(RequestEntityTooLarge)
+def _too_large(err: RequestEntityTooLarge):
+    if request.endpoint != "review.upload":
+        return render_template("errors/error.html", error=err), err.code
+    message = _(
+        "Berkas lebih dari %(mb)d MB. Simpan antrean HP ke beberapa berkas yang lebih kecil.",
+        mb=MAX_FILE_BYTES // (1024 * 1024),
+    )
+    return render_template("review/upload.html", summary=None, error=message), 413
+
+
 @bp.route("/upload", methods=["GET", "POST"])
 @role_required(Role.COORDINATOR)
+@upload_limit(MAX_FILE_BYTES)
 def upload():
     if request.method == "GET":
         return render_template("review/upload.html", summary=None, error=None)
-    request.max_content_length = MAX_FILE_BYTES
     sent = request.files.get("outbox_file")
     if sent is None or not sent.filename:
         return render_template(

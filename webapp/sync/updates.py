@@ -10,6 +10,7 @@ from sqlalchemy import select
 
 from ..domain.parsing import is_digits
 from ..domain.registrations import registration_payload
+from ..domain.text import storable
 from ..extensions import db
 from ..lifecycle import PHONE_STATUS, RegistrationStatus
 from ..models import Device, Registration, RegistrationEvent, RegistrationEventKind
@@ -17,6 +18,9 @@ from ..models import Device, Registration, RegistrationEvent, RegistrationEventK
 BATCH_UPDATES = 500
 CURSOR_PREFIX = "e"
 MAX_CURSOR_DIGITS = 18  # an event id always fits in a BIGINT
+# A phone holding more records than this is reported as holding this many (a column
+# of 32 bits on PostgreSQL; no phone holds a million registrations).
+MAX_REPORTED_COUNT = 1_000_000
 
 
 def encode_cursor(event_id: int) -> str:
@@ -67,9 +71,9 @@ def record_heartbeat(device: Device, report: Any, *, now: datetime) -> None:
     if not isinstance(report, dict):
         return
     version = report.get("app_version")
-    if isinstance(version, str | int):
-        device.app_version = str(version)[:32]
+    if isinstance(version, str | int) and not isinstance(version, bool):
+        device.app_version = storable(version, 32)
     for key, column in (("pending", "pending_count"), ("needs_fix", "needs_fix_count")):
         value = report.get(key)
         if isinstance(value, int) and not isinstance(value, bool) and value >= 0:
-            setattr(device, column, value)
+            setattr(device, column, min(value, MAX_REPORTED_COUNT))

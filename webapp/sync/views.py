@@ -2,21 +2,26 @@
 
 from __future__ import annotations
 
+import logging
+import random
+import time
 from datetime import timedelta
 from functools import wraps
 from typing import Any
 
 from flask import current_app, g, jsonify, request
 from flask_babel import gettext as _
-from sqlalchemy.exc import IntegrityError
-from werkzeug.exceptions import BadRequest, RequestEntityTooLarge
+from sqlalchemy.exc import IntegrityError, OperationalError
+from sqlalchemy.orm.exc import StaleDataError
+from werkzeug.exceptions import RequestEntityTooLarge
 
 from ..clock import today_in_semarang
 from ..domain.accounts import authenticate
 from ..domain.audit import record_event
 from ..domain.choices import load_form_choices
 from ..domain.devices import device_for_token, issue_device, revoke_device
-from ..domain.ingest import ingest
+from ..domain.ingest import IngestConflict, Sender, ingest
+from ..domain.json_input import UnreadableJson, read_json
 from ..domain.reference import load_settings
 from ..extensions import csrf, db, limiter
 from ..models import utcnow
@@ -26,6 +31,13 @@ from .updates import record_heartbeat, updates_for
 
 MAX_ITEMS = 200
 MAX_BYTES = 1024 * 1024
+ATTEMPTS = 5
+RETRY_PAUSE_S = 0.02  # doubled each attempt, with jitter
+BUSY_RETRY_AFTER_S = 5
+# What other senders at the same moment can cause; anything else is a bug and a 500.
+RETRYABLE = (IntegrityError, OperationalError, StaleDataError, IngestConflict)
+
+log = logging.getLogger(__name__)
 
 csrf.exempt(bp)  # bearer tokens, not cookies: no cross-site request can carry them
 
@@ -34,16 +46,16 @@ def api_error(status: int, code: str, message: str, **headers: str):
     return jsonify(error=code, message=message), status, headers
 
 
-def read_json(*, max_bytes: int) -> Any:
-    """The request's JSON body, or None when it is not JSON.
+def read_body(*, max_bytes: int) -> Any:
+    """The request's JSON body, or None when it is not JSON we can read (see json_input).
 
     A body over ``max_bytes`` raises RequestEntityTooLarge (not a BadRequest), which
     the blueprint answers with a JSON 413.
     """
     request.max_content_length = max_bytes
     try:
-        return request.get_json(force=True, silent=False)
-    except BadRequest:
+        return read_json(request.get_data(cache=False))
+    except UnreadableJson:
         return None
 
 
@@ -86,7 +98,7 @@ def _login_limit() -> str:
 @limiter.limit(_login_limit)
 @public
 def create_device():
-    body = read_json(max_bytes=16 * 1024)
+    body = read_body(max_bytes=16 * 1024)
     if not isinstance(body, dict):
         return api_error(400, "bad_request", _("Kirim JSON dengan username dan password."))
     username, password = body.get("username"), body.get("password")
@@ -122,21 +134,22 @@ def sync():
     device = g.device
     if request.content_length is not None and request.content_length > MAX_BYTES:
         return too_large()
-    body = read_json(max_bytes=MAX_BYTES)
+    body = read_body(max_bytes=MAX_BYTES)
     if not isinstance(body, dict) or not isinstance(body.get("items", []), list):
         return api_error(400, "bad_request", _("Badan permintaan harus JSON dengan daftar items."))
     items = body.get("items", [])
     if len(items) > MAX_ITEMS:
         return too_large()
 
-    # One transaction per batch. Two senders racing on one new client_id: the loser's
-    # insert fails, and a second pass sees the winner's row and answers already_received.
-    for attempt in range(2):
+    # One transaction per batch, committed before the answer. Other senders racing this
+    # one (a twin insert, a lock the database gave up waiting for, a deadlock) make it
+    # start again, a few times, after a short random wait; then the phone is told to
+    # come back later, which it does, with nothing lost.
+    for attempt in range(ATTEMPTS):
         try:
             results = ingest(
                 items,
-                user=device.user,
-                device=device,
+                sender=Sender(device.user, device),
                 settings=load_settings(),
                 choices=load_form_choices(),
                 today=today_in_semarang(),
@@ -144,15 +157,20 @@ def sync():
             record_heartbeat(device, body.get("device"), now=utcnow())
             updates, cursor = updates_for(device, body.get("cursor"))
             db.session.commit()
-            break
-        except IntegrityError:
+            return jsonify(results=results, updates=updates, cursor=cursor)
+        except RETRYABLE as err:
             db.session.rollback()
-            if attempt:
-                raise
+            log.info("sync batch retried (%s), attempt %d", type(err).__name__, attempt + 1)
+            time.sleep(random.uniform(0.5, 1.5) * RETRY_PAUSE_S * 2**attempt)  # noqa: S311
             device = authenticated_device()
             if device is None:
                 return unauthorized()
-    return jsonify(results=results, updates=updates, cursor=cursor)
+    return api_error(
+        503,
+        "busy",
+        _("Server sedang sibuk. Data aman di HP dan akan dikirim lagi otomatis."),
+        **{"Retry-After": str(BUSY_RETRY_AFTER_S)},
+    )
 
 
 def too_large():
