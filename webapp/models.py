@@ -213,6 +213,9 @@ class Device(db.Model):
     app_version: Mapped[str | None] = mapped_column(String(32))
     pending_count: Mapped[int] = mapped_column(default=0)
     needs_fix_count: Mapped[int] = mapped_column(default=0)
+    # Records the volunteer discarded on this phone before they were ever sent (a
+    # discard of a record the office has is an event on that record instead).
+    discarded_count: Mapped[int] = mapped_column(default=0, server_default="0")
 
     user: Mapped[User] = relationship(foreign_keys=[user_id])
 
@@ -230,6 +233,7 @@ class Registration(db.Model):
         CheckConstraint("monthly_income >= 0", name="income_not_negative"),
         Index("ix_registrations_status_received", "status", "received_at"),
         Index("ix_registrations_name_key_birth_date", "name_key", "birth_date"),
+        Index("ix_registrations_phone", "phone"),  # the office finds a worker by phone
         Index("ix_registrations_status_name_key", "status", "name_key"),
         Index("ix_registrations_kecamatan_received", "kecamatan_code", "received_at"),
         Index("ix_registrations_funding", "funding_year", "funding_source_code", "status"),
@@ -277,6 +281,10 @@ class Registration(db.Model):
     heir_phone: Mapped[str] = mapped_column(String(16))
     consent_at: Mapped[datetime] = mapped_column(UTCDateTime)
     drive_id: Mapped[int | None] = mapped_column(ForeignKey("drives.id"), index=True)
+    # Interest in the Disnaker's BLK: training, and news of job fairs (optional answers).
+    blk_training: Mapped[bool] = mapped_column(default=False, server_default="0")
+    blk_job_fair: Mapped[bool] = mapped_column(default=False, server_default="0")
+    blk_trade: Mapped[str | None] = mapped_column(String(100))  # the trade of interest
 
     # Enrollment: who pays (within that source's quota for the year), the batch sent to
     # BPJS Ketenagakerjaan, and the membership number (KPJ) that came back.
