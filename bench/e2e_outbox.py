@@ -31,6 +31,7 @@ from types import ModuleType
 from playwright.sync_api import Page, sync_playwright
 
 ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT))  # the harness imports tests.conftest
 TARGET_S = 10.0
 DRAIN_TIMEOUT_S = 300.0
 

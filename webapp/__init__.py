@@ -50,6 +50,7 @@ def create_app(
         filters,
         health,
         labels,
+        lookup,
         pwa,
         review,
         sync,
@@ -58,7 +59,7 @@ def create_app(
 
     filters.init_app(app)
     labels.init_app(app)
-    blueprints = (auth, field, review, enrollment, dashboard, admin, health, sync, pwa)
+    blueprints = (auth, field, review, enrollment, dashboard, admin, health, sync, pwa, lookup)
     for blueprint in (module.bp for module in blueprints):
         app.register_blueprint(blueprint)
     register_commands(app)

@@ -35,6 +35,9 @@ FIELD_LABELS = {
     "heir_name": _l("Nama ahli waris"),
     "heir_relationship": _l("Hubungan dengan pekerja"),
     "heir_phone": _l("Nomor HP ahli waris"),
+    "blk_training": _l("Minat pelatihan BLK"),
+    "blk_job_fair": _l("Kabar bursa kerja"),
+    "blk_trade": _l("Keterampilan yang diminati"),
     "consent": _l("Persetujuan pekerja"),
 }
 

@@ -3,7 +3,7 @@
 Defined once, here, next to the model. Code asks these names ("is it open for a
 decision?", "does it hold a quota place?") instead of listing statuses, and every
 status change goes through ``check_transition``: a move not in ``TRANSITIONS`` raises.
-The phone's words for each status (``PHONE_STATUS``, the sync API's contract) and the
+The phone's words for each status (``phone_status``, the sync API's contract) and the
 office's (``STATUS_LABELS``) are here too, so a new status is added in one place.
 """
 
@@ -67,17 +67,29 @@ REGISTERS_THE_NIK = tuple(s for s in S if s != S.REJECTED)
 # The order statuses are shown in: the way forward, then the ways out.
 PIPELINE = (S.SUBMITTED, S.NEEDS_FIX, S.APPROVED, S.EXPORTED, S.ENROLLED, S.REJECTED, S.DUPLICATE)
 
-# What the phone is told about a record, by its status on the server (the sync API's
-# ``updates[].status``).
+# What the phone is told about a record (the sync API's ``updates[].status``), by its
+# status on the server. One status needs more than itself: an exported record is
+# ``in_batch`` until its batch is marked sent, then ``sent_to_bpjs`` (``phone_status``).
 PHONE_STATUS: Mapping[S, str] = {
     S.SUBMITTED: "in_review",
     S.NEEDS_FIX: "needs_fix",
     S.APPROVED: "approved",
-    S.EXPORTED: "approved",
+    S.EXPORTED: "in_batch",  # or SENT_TO_BPJS once its batch is sent
     S.ENROLLED: "enrolled",
     S.REJECTED: "rejected",
-    S.DUPLICATE: "rejected",
+    S.DUPLICATE: "duplicate",
 }
+SENT_TO_BPJS = "sent_to_bpjs"
+# Every word the server may send a phone today.
+PHONE_WORDS = frozenset({*PHONE_STATUS.values(), SENT_TO_BPJS})
+
+
+def phone_status(status: str, *, batch_sent: bool = False) -> str:
+    """The phone's word for a record in ``status`` (``batch_sent``: its batch went to BPJS)."""
+    if S(status) == S.EXPORTED and batch_sent:
+        return SENT_TO_BPJS
+    return PHONE_STATUS[S(status)]
+
 
 # What the office pages call each status.
 STATUS_LABELS: Mapping[S, object] = {

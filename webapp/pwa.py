@@ -45,7 +45,9 @@ SHELL_STATIC = (
     "js/outbox-page.js",
     "js/register.js",
     "js/form-fields.js",
+    "js/draft.js",
     "js/register-save.js",
+    "js/validate.js",
 )
 ICONS = {
     "any": (("icons/icon-192.png", "192x192"), ("icons/icon-512.png", "512x512")),
@@ -53,6 +55,9 @@ ICONS = {
 }
 # Pages precached for offline use (each embeds what it needs, e.g. the form's choices).
 SHELL_PAGES = ("field.home", "field.register", "field.outbox", "pwa.offline")
+# Data precached with them: the phone's registration rules (the form page carries a copy
+# made with the page, so a change of settings reaches the phone with the page).
+SHELL_DATA = ("field.rules",)
 THEME_COLOUR = "#0b4f8a"
 BACKGROUND_COLOUR = "#ffffff"
 
@@ -89,6 +94,7 @@ def app_version() -> str:
 def precache_urls(include_icons: bool = True) -> list[str]:
     """The URLs the service worker stores on install (pages first)."""
     urls = [url_for(endpoint) for endpoint in SHELL_PAGES]
+    urls += [url_for(endpoint) for endpoint in SHELL_DATA]
     urls += [url_for("static", filename=name) for name in SHELL_STATIC]
     urls.append(url_for("pwa.manifest"))
     if include_icons:
@@ -114,6 +120,7 @@ def phone_config() -> dict[str, Any]:
             "register": url_for("field.register"),
             "fix": url_for("field.register", fix=""),
             "outbox": url_for("field.outbox"),
+            "rules": url_for("field.rules"),
             "worker": url_for("pwa.service_worker"),
             "static": url_for("static", filename=""),
         },

@@ -2,9 +2,9 @@
 
 With JavaScript every save goes to the phone's outbox first: the receipt is shown in
 the page at once, and the server's reference appears in it once the record is sent.
-What the server finds wrong comes back with the record, which opens in the form again
-(``?fix=``) with the messages beside the fields. Without JavaScript the form posts to
-the server and the receipt is a page of its own, as before.
+What the server would refuse, the phone refuses before saving, with the server's messages
+beside the fields (tests/browser/test_phone_checks.py has more). Without JavaScript the
+form posts to the server and the receipt is a page of its own, as before.
 """
 
 from __future__ import annotations
@@ -20,7 +20,8 @@ pytestmark = pytest.mark.browser
 REFERENCE = re.compile(r"^PS-[0-9A-Z]{4}-[0-9A-Z]{4}$")
 RECEIPT_URL = re.compile(r"/app/receipt/PS-[0-9A-Z]{4}-[0-9A-Z]{4}$")
 REGISTER_URL = re.compile(r"/app/register$")
-LOCAL_REFERENCE = re.compile(r"^HP-[0-9A-F]{4}-[0-9A-F]{4}$")
+# The phone makes the worker's reference itself now, the same as the server's (DESIGN.md).
+LOCAL_REFERENCE = REFERENCE
 FIX_URL = re.compile(r"/app/register\?fix=[0-9a-f-]{36}$")
 SENT_TIMEOUT_MS = 15_000
 
@@ -28,7 +29,7 @@ SEMARANG_UTARA = "33.74.02"
 TANJUNG_MAS = "33.74.02.1008"
 MIROTO = "33.74.01.1001"  # in Semarang Tengah
 NIK = "3374011205900012"  # issued in Semarang Tengah, born 12-05-1990, male
-NIK_BIRTH_DATE = "1990-05-12"
+NIK_BIRTH_DATE = "12-05-1990"  # typed as the KTP shows it, whatever the phone's language
 
 NIK_MESSAGE = "NIK harus 16 angka."
 CONSENT_MESSAGE = "Pekerja harus menyetujui pernyataan ini."
@@ -92,23 +93,15 @@ def expect_receipt(page: Page) -> str:
 
 
 def expect_saved_receipt(page: Page) -> str:
-    """The in-page receipt: a local reference at once, the server's once sent."""
+    """The in-page receipt: the reference at once (made on the phone), then sent."""
     receipt = page.locator("[data-saved-receipt]")
     expect(receipt).to_be_visible()
-    expect(receipt.locator("[data-local-ref]")).to_have_text(LOCAL_REFERENCE)
-    reference = receipt.locator("[data-server-ref]")
-    expect(reference).to_have_text(REFERENCE, timeout=SENT_TIMEOUT_MS)
+    reference = receipt.locator("[data-ref]")
+    expect(reference).to_have_text(REFERENCE)
+    expect(receipt).to_have_attribute("data-state", "sent", timeout=SENT_TIMEOUT_MS)
     text = reference.inner_text().strip()
     assert REFERENCE.fullmatch(text)
     return text
-
-
-def expect_sent_back_then_open_it(page: Page) -> None:
-    """The server refused the record: its receipt says so and leads to the form."""
-    fix = page.locator("[data-saved-receipt] a[data-fix]")
-    expect(fix).to_be_visible(timeout=SENT_TIMEOUT_MS)
-    fix.click()
-    page.wait_for_url(FIX_URL)
 
 
 def register_worker(page: Page, base_url: str) -> str:
@@ -173,16 +166,15 @@ def test_errors_shown_beside_fields_then_fixed(page: Page, live_server, login, b
     page.check("input[name=sex][value=L]")
     fill_rest(page, phone="12345", consent=False)
 
-    submit(page)
-    expect_sent_back_then_open_it(page)
+    submit(page)  # the phone's own checks refuse it: nothing is saved
 
     expect(page.locator("#nik-error")).to_have_text(NIK_MESSAGE)
     expect(page.locator("[data-field=consent] .field-error")).to_have_text(CONSENT_MESSAGE)
     expect(page.locator("#phone-error")).to_have_text(re.compile("^" + PHONE_MESSAGE_START))
-    # Exactly those three, listed in the summary that gets the focus.
+    # Exactly those three, listed in the summary; the first field takes the focus.
     expect(page.locator(".field-error")).to_have_count(3)
     expect(page.locator(".error-summary li")).to_have_count(3)
-    expect(page.locator(".error-summary")).to_be_focused()
+    expect(page.locator("#nik")).to_be_focused()
     for name in ("nik", "phone"):
         expect(page.locator(f"#{name}")).to_have_attribute("aria-invalid", "true")
 
@@ -321,7 +313,6 @@ def test_error_state_on_a_small_phone(
         type_nik(page, "12345")
         fill_rest(page, phone="12345", consent=False)
         submit(page)
-        expect_sent_back_then_open_it(page)
         expect(page.locator("#nik-error")).to_have_text(NIK_MESSAGE)
         expect(page.locator(".error-summary")).to_be_in_viewport()
         assert_fits_on_phone(page)
@@ -340,7 +331,7 @@ def test_reference_on_one_line_on_a_small_phone(
         page = context.new_page()
         login(page, live_server.url)
         register_worker(page, live_server.url)
-        lines = page.locator("[data-saved-receipt] [data-server-ref]").evaluate(
+        lines = page.locator("[data-saved-receipt] [data-ref]").evaluate(
             """el => {
                 const range = document.createRange();
                 range.selectNodeContents(el);
@@ -360,7 +351,6 @@ def test_every_error_summary_link_leads_to_its_field(page: Page, live_server, lo
     expect(page.locator("[data-saved-receipt]")).to_be_hidden()
     page.fill("#workplace", "Pasar Johar")  # optional: every required field is empty
     submit(page)
-    expect_sent_back_then_open_it(page)
     expect(page.locator(".error-summary")).to_be_visible()
     hrefs = page.locator(".error-summary a").evaluate_all("links => links.map(a => a.hash)")
     assert "#sex" in hrefs

@@ -106,7 +106,7 @@ def register(page: Page, base_url: str, name: str, nik: str) -> None:
     fill_rest(page)
     page.fill("#full_name", name)
     submit(page)
-    expect(page.locator("[data-saved-receipt] [data-local-ref]")).to_be_visible()
+    expect(page.locator("[data-saved-receipt] [data-ref]")).to_be_visible()
     expect(page.locator("#nik")).to_have_value("")  # ready for the next worker
 
 
@@ -349,9 +349,10 @@ def phone_sees_decisions(phone: Page, base: str, sent: list[Record], screenshot:
     expect(item(joko).locator("[data-item-message]")).to_contain_text(REJECT_REASON)
     expect(item(joko).locator("a[data-fix]")).to_be_hidden()
 
-    # The phone knows no "duplicate": it reads as rejected, with the reason.
+    # A duplicate reads as already registered, under the reference kept.
     expect(item(agus_again)).to_have_attribute("data-state", "sent")
-    expect(item(agus_again)).to_have_attribute("data-server-status", "rejected")
+    expect(item(agus_again)).to_have_attribute("data-server-status", "duplicate")
+    expect(item(agus_again)).to_contain_text(f"Sudah terdaftar sebagai {agus.reference}")
     expect(item(agus_again).locator("[data-item-message]")).to_contain_text(
         f"Ganda dari {agus.reference}"
     )

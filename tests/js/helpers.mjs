@@ -13,7 +13,7 @@ export const PHONE_CONFIG = {
   urls: {
     sync: '/api/v1/sync', devices: '/api/v1/devices', currentDevice: '/api/v1/devices/current',
     home: '/app', register: '/app/register', fix: '/app/register?fix=', outbox: '/app/outbox',
-    worker: '/sw.js', static: '/static/',
+    worker: '/sw.js', static: '/static/', rules: '/app/rules.json',
   },
   db: { name: 'pijar-semar', outboxStore: 'outbox', metaStore: 'meta', byState: 'state_created' },
   meta: {
@@ -61,14 +61,16 @@ export function emptyDocument() {
 
 /**
  * The words the phone shows, by key, as webapp/templates/field/_texts.html gives them
- * (in Indonesian, the UI's own language).
+ * (in Indonesian, the UI's own language); `%(name)s` rendered as `{name}`, as the
+ * template passes it on to the scripts.
  * @returns {Record<string, string>}
  */
 export function phoneTexts() {
   const template = readFileSync(new URL('field/_texts.html', TEMPLATES), 'utf8');
   const texts = {};
-  for (const [, key, words] of template.matchAll(/data-text="([^"{]+)">\{\{ _\('([^']*)'\) \}\}/g)) {
-    texts[key] = words;
+  const entry = /data-text="([^"{]+)">\{\{ _\('([^']*)'(?:, \w+='\{\w+\}')*\) \}\}/g;
+  for (const [, key, words] of template.matchAll(entry)) {
+    texts[key] = words.replace(/%\((\w+)\)s/g, '{$1}');
   }
   return texts;
 }

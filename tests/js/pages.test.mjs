@@ -1,6 +1,8 @@
-// The page scripts' rules: the words for where a record stands (status.js), what a NIK
-// says (register.js) and the name a phone gets in the admin's list (login.js).
+// The page scripts' rules: the words for where a record stands, the counters and the
+// outbox list (status.js), what a NIK says (register.js), drafts and carry-over (draft.js)
+// and the name a phone gets in the admin's list (login.js).
 import assert from 'node:assert/strict';
+import { readFileSync } from 'node:fs';
 import { describe, it } from 'node:test';
 
 import { emptyDocument, loadScripts, phoneTexts, plain } from './helpers.mjs';
@@ -18,11 +20,10 @@ describe("the phone's words for where a record stands", () => {
     }
   }
   const template = new HTMLTemplateElement(phoneTexts());
-  const { pijarUi: ui } = loadScripts(['status.js'], {
+  const { pijarUi: ui } = loadScripts(['outbox.js', 'status.js'], {
     HTMLTemplateElement,
     document: { ...emptyDocument(), getElementById: (id) => (id === 'pijar-texts' ? template : null) },
     navigator: {},
-    pijarOutbox: { available: async () => false },
   });
 
   const cases = [
@@ -34,6 +35,13 @@ describe("the phone's words for where a record stands", () => {
     ['approved', { state: 'sent', server_status: 'approved' }, 'Disetujui'],
     ['rejected', { state: 'sent', server_status: 'rejected' }, 'Ditolak'],
     ['enrolled with BPJS', { state: 'sent', server_status: 'enrolled' }, 'Terdaftar di BPJS'],
+    ['enrolled, with the KPJ number', { state: 'sent', server_status: 'enrolled', kpj: '26012345678' },
+      'Terdaftar di BPJS — KPJ 26012345678'],
+    ['in a batch not yet sent to BPJS', { state: 'sent', server_status: 'in_batch' }, 'Siap dikirim ke BPJS'],
+    ['the batch went to BPJS', { state: 'sent', server_status: 'sent_to_bpjs' }, 'Dikirim ke BPJS'],
+    ['a duplicate', { state: 'sent', server_status: 'duplicate', duplicate_of: 'PS-1111-2222' },
+      'Sudah terdaftar sebagai PS-1111-2222'],
+    ['a duplicate, the kept one not named', { state: 'sent', server_status: 'duplicate' }, 'Sudah terdaftar'],
   ];
   for (const [what, item, words] of cases) {
     it(`${what}: "${words}"`, () => {
@@ -51,6 +59,113 @@ describe("the phone's words for where a record stands", () => {
   it('no reason of its own (the server or a coordinator gave theirs): nothing added', () => {
     assert.equal(ui.problemText({ problem: null }), '');
     assert.equal(ui.problemText({}), '');
+  });
+
+  it('every status the office sends has its words', () => {
+    const types = readFileSync(new URL('../../webapp/static/js/globals.d.ts', import.meta.url), 'utf8');
+    const statuses = [.../type ServerStatus =([^;]+);/.exec(types)[1].matchAll(/'([^']+)'/g)].map((m) => m[1]);
+    assert.ok(statuses.length >= 8);
+    for (const status of statuses) {
+      assert.doesNotMatch(ui.statusText({ state: 'sent', server_status: status }), /^status\./, status);
+    }
+  });
+
+  it('a reference the office changed says so, with the number given before', () => {
+    assert.equal(ui.refNote({ ref: 'PS-AAAA-AAAB', local_ref: 'PS-AAAA-AAAA' }),
+      'Nomor diganti kantor (sebelumnya PS-AAAA-AAAA). Berikan nomor ini kepada pekerja.');
+    assert.equal(ui.refNote({ ref: 'PS-AAAA-AAAA', local_ref: 'PS-AAAA-AAAA' }), '');
+    assert.equal(ui.refNote({ ref: null, local_ref: 'PS-AAAA-AAAA' }), '');
+  });
+});
+
+describe("the home page's counters", () => {
+  const { pijarUi: ui } = loadScripts(['outbox.js', 'status.js'], {
+    document: emptyDocument(), navigator: {},
+  });
+  const record = (state, serverStatus = null) => ({ state, server_status: serverStatus });
+
+  it('add up: waiting, to fix and at the office make the total; the office ones by status', () => {
+    const tally = plain(ui.tally([
+      record('waiting'), record('waiting', 'needs_fix'), record('needs_fix'), record('sent'),
+      record('sent', 'in_review'), record('sent', 'approved'), record('sent', 'enrolled'),
+    ]));
+    assert.deepEqual(tally, {
+      waiting: 2, needs_fix: 1, sent: 4, total: 7, atOffice: { in_review: 2, approved: 1, enrolled: 1 },
+    });
+    assert.equal(tally.waiting + tally.needs_fix + tally.sent, tally.total);
+    assert.equal(Object.values(tally.atOffice).reduce((a, b) => a + b, 0), tally.sent);
+  });
+
+  it('nothing on the phone: all zero', () => {
+    assert.deepEqual(plain(ui.tally([])), { waiting: 0, needs_fix: 0, sent: 0, total: 0, atOffice: {} });
+  });
+});
+
+describe('the outbox list', () => {
+  const { pijarUi: ui } = loadScripts(['outbox.js', 'status.js'], {
+    document: emptyDocument(), navigator: {},
+  });
+  const item = (name, state, createdAt, ref = null, localRef = 'PS-AAAA-AAAA') =>
+    ({ name, state, created_at: createdAt, ref, local_ref: localRef });
+
+  it('those to fix first, then those waiting, then those sent; newest first in each', () => {
+    const items = [
+      item('a', 'sent', '2026-11-06T01:00:00Z'), item('b', 'waiting', '2026-11-06T02:00:00Z'),
+      item('c', 'needs_fix', '2026-11-06T01:00:00Z'), item('d', 'sent', '2026-11-06T03:00:00Z'),
+      item('e', 'needs_fix', '2026-11-06T04:00:00Z'), item('f', 'waiting', '2026-11-06T05:00:00Z'),
+    ];
+    assert.deepEqual(plain(ui.sortForList(items).map((i) => i.name)), ['e', 'c', 'f', 'b', 'd', 'a']);
+    assert.equal(items[0].name, 'a', 'the list given is left as it was');
+  });
+
+  const sri = item('Sri Wahyuni', 'sent', '2026-11-06T01:00:00Z', 'PS-0QK5-Z1AB', 'PS-0QK5-Z1AB');
+  const old = item('Budi Santoso', 'waiting', '2026-11-06T01:00:00Z', null, 'HP-1A2B-3C4D');
+
+  for (const [query, expected] of [
+    ['', true], ['  ', true], ['sri', true], ['WAHYU', true], ['budi', false],
+    ['PS-0QK5-Z1AB', true], ['ps0qk5z1ab', true], ['0qk5 z1ab', true], ['Z1AB', true],
+    ['PS-OQK5-ZIAB', true], ['ps-0qk5-zlab', true], ['PS-0QK5-Z1AC', false], ['x', false],
+  ]) {
+    it(`searching "${query}": ${expected ? 'found' : 'not found'}`, () => {
+      assert.equal(ui.matchesSearch(sri, query), expected);
+    });
+  }
+
+  it("an older record is found by its 'HP-' number", () => {
+    assert.equal(ui.matchesSearch(old, 'hp-1a2b'), true);
+    assert.equal(ui.matchesSearch(old, 'budi'), true);
+  });
+});
+
+describe('drafts and carry-over on the form', () => {
+  const { pijarDraft: draft } = loadScripts(['draft.js'], { document: emptyDocument(), HTMLFormElement: class {} });
+  const typed = {
+    nik: '', full_name: 'Sri Wahyuni', drive_id: '3', kelurahan_code: '33.74.02.1008', occupation: 'nelayan',
+    occupation_other: '', workplace: 'TPI Tambak Lorok', consent: '', phone: '',
+  };
+
+  it("the next registration starts with the drive, the place and the work, what was filled of them", () => {
+    assert.deepEqual(plain(draft.carryOver(typed)), {
+      drive_id: '3', kelurahan_code: '33.74.02.1008', occupation: 'nelayan', workplace: 'TPI Tambak Lorok',
+    });
+    assert.deepEqual(plain(draft.carryOver({ ...typed, occupation: 'lainnya', occupation_other: 'Tukang becak' })).occupation_other,
+      'Tukang becak');
+    assert.deepEqual(plain(draft.carryOver({ full_name: 'Sri' })), {});
+  });
+
+  it('a form holding only what was carried over (and a ticked box) is not worth a draft', () => {
+    const carried = draft.carryOver(typed);
+    const untouched = { ...typed, full_name: '', consent: 'yes' };
+    assert.equal(draft.worthKeeping(untouched, carried), false);
+    assert.equal(draft.worthKeeping({ ...untouched, nik: '3374' }, carried), true);
+    assert.equal(draft.worthKeeping({ ...untouched, workplace: 'Pasar Johar' }, carried), true, 'a carried field changed');
+    assert.equal(draft.worthKeeping(untouched, null), true, 'nothing carried: the place was typed');
+    assert.equal(draft.worthKeeping({ nik: '', consent: 'yes' }, null), false);
+  });
+
+  it("the card shows the worker's first name", () => {
+    assert.equal(draft.firstName('  Sri   Wahyuni '), 'Sri');
+    assert.equal(draft.firstName(''), '');
   });
 });
 

@@ -95,12 +95,17 @@ function fakeServer({ maxItems = 100, statusFor = () => 'accepted', failure = nu
   return { fetch, requests, sizes: () => requests.map((r) => r.body.items.length) };
 }
 
-/** A phone holding `records`, its outbox in memory, sending to `server`. */
-function phone(records, server, { loggedIn = true } = {}) {
+/**
+ * A phone holding `records` (and `discards`, tombstones of records discarded), its outbox
+ * in memory, sending to `server`.
+ */
+function phone(records, server, { loggedIn = true, discards = [], discardedCount } = {}) {
   const scope = loadScripts(['outbox.js', 'sync.js'], { fetch: server.fetch, navigator: {} });
   const rules = scope.pijarOutbox;
   const META = PHONE_CONFIG.meta;
   const meta = new Map(loggedIn ? [[META.device, { token: 'token-1' }]] : []);
+  if (discardedCount !== undefined) meta.set('discarded_count', discardedCount);
+  const tombstones = new Map(discards.map((d) => [d.client_id, d]));
   const stored = new Map(records.map((r) => [r.client_id, r]));
   const inState = (state) => [...stored.values()].filter((r) => r.state === state);
   scope.pijarOutbox = {
@@ -111,6 +116,8 @@ function phone(records, server, { loggedIn = true } = {}) {
     waitingBatch: async (limit) => inState('waiting').slice(0, limit),
     counts: async () => ({ waiting: inState('waiting').length, needs_fix: inState('needs_fix').length, sent: 0 }),
     markAttempted: async (ids) => { for (const id of ids) stored.get(id).attempts += 1; },
+    pendingDiscards: async () => [...tombstones.values()],
+    forgetDiscards: async (ids) => { for (const id of ids) tombstones.delete(id); },
     markUnreadable: async (sent) => {
       const item = stored.get(sent.client_id);
       return Boolean(item && rules.applyProblem(item, sent, 'unreadable'));
@@ -120,7 +127,7 @@ function phone(records, server, { loggedIn = true } = {}) {
       return { acknowledged, needsFix };
     },
   };
-  return { sync: scope.pijarSync, meta };
+  return { sync: scope.pijarSync, meta, tombstones };
 }
 
 describe('sending the outbox', () => {
@@ -197,7 +204,8 @@ describe('sending the outbox', () => {
     assert.equal(request.url, '/api/v1/sync');
     assert.equal(request.authorization, 'Bearer token-1');
     assert.deepEqual(request.body, {
-      device: { app_version: '0.1.0+test', pending: 0, needs_fix: 0 }, cursor: null, items: [],
+      device: { app_version: '0.1.0+test', pending: 0, needs_fix: 0, discarded: 0 },
+      cursor: null, items: [], discarded: [],
     });
     assert.equal(meta.get('cursor'), undefined, 'the cursor is stored with the records, by the outbox');
     assert.ok(meta.get('last_sync_at'));
@@ -392,5 +400,84 @@ describe('one record the server cannot read', () => {
     assert.deepEqual([result.status, result.sent, result.needsFix], ['offline', 0, 0]);
     assert.equal(requests.length, 1);
     assert.ok(records.every((r) => r.state === 'waiting'));
+  });
+});
+
+// --- discards and a deactivated account ---------------------------------------------------
+
+describe('records discarded on the phone reach the office', () => {
+  const tombstone = { client_id: 'aaaaaaaa-0000-4000-8000-000000000001', reason: 'Pekerja membatalkan', at: '2026-11-06T03:00:00.000Z' };
+
+  it('a discard the office may know goes with the next request, even with nothing waiting', async () => {
+    const server = fakeServer();
+    const { sync, tombstones } = phone([], server, { discards: [tombstone] });
+    const result = await sync.syncNow();
+    assert.equal(result.status, 'idle');
+    assert.equal(server.requests.length, 1, 'a request although no record waits');
+    assert.deepEqual(server.requests[0].body.discarded, [{ client_id: tombstone.client_id, reason: 'Pekerja membatalkan' }]);
+    assert.equal(tombstones.size, 0, 'forgotten once a 200 answered');
+  });
+
+  it('kept while the office cannot be reached, and sent again next time', async () => {
+    const { sync, tombstones } = phone([], fakeServer({ failure: { status: 503 } }), { discards: [tombstone] });
+    assert.equal((await sync.syncNow()).status, 'retry');
+    assert.equal(tombstones.size, 1);
+    const server = fakeServer();
+    const again = phone([], server, { discards: [...tombstones.values()] });
+    await again.sync.syncNow();
+    assert.equal(server.requests[0].body.discarded.length, 1);
+    assert.equal(again.tombstones.size, 0);
+  });
+
+  it('no personal data goes with a discard: its id and the reason only', async () => {
+    const server = fakeServer();
+    await phone([], server, { discards: [tombstone] }).sync.syncNow();
+    assert.deepEqual(Object.keys(server.requests[0].body.discarded[0]).sort(), ['client_id', 'reason']);
+  });
+
+  it('those discarded before the office ever had them are counted in the heartbeat', async () => {
+    const server = fakeServer();
+    await phone(waitingRecords(1), server, { discardedCount: 3 }).sync.syncNow();
+    assert.equal(server.requests[0].body.device.discarded, 3);
+  });
+});
+
+describe('an account an admin deactivated', () => {
+  /** A server answering 401 with this JSON error. */
+  function refusing(error) {
+    const requests = [];
+    return {
+      requests,
+      fetch: async (url, init) => {
+        requests.push(init);
+        return new Response(JSON.stringify({ error, message: '...' }), {
+          status: 401, headers: { 'Content-Type': 'application/json' },
+        });
+      },
+    };
+  }
+
+  it('is told so: the records stay and nothing asks for a login that cannot succeed', async () => {
+    const records = waitingRecords(2);
+    const { sync, meta } = phone(records, refusing('deactivated'));
+    const result = await sync.syncNow();
+    assert.equal(result.status, 'deactivated');
+    assert.equal(meta.get('account_deactivated'), true);
+    assert.equal(meta.get('auth_needed'), undefined);
+    assert.ok(records.every((r) => r.state === 'waiting' && r.payload));
+  });
+
+  it('any other 401 still asks the volunteer to log in again', async () => {
+    const { sync, meta } = phone(waitingRecords(1), refusing('unauthorized'));
+    assert.equal((await sync.syncNow()).status, 'auth');
+    assert.equal(meta.get('auth_needed'), true);
+    assert.equal(meta.get('account_deactivated'), undefined);
+  });
+
+  it('reactivated: the next 200 clears it', async () => {
+    const { sync, meta } = phone(waitingRecords(1), fakeServer());
+    meta.set('account_deactivated', true);
+    await sync.syncNow();
+    assert.equal(meta.get('account_deactivated'), undefined);
   });
 });

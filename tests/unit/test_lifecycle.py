@@ -19,6 +19,7 @@ from webapp.lifecycle import (
     MERGEABLE,
     OPEN_FOR_DECISION,
     PHONE_STATUS,
+    PHONE_WORDS,
     PIPELINE,
     REGISTERS_THE_NIK,
     STATUS_LABELS,
@@ -27,6 +28,7 @@ from webapp.lifecycle import (
     TransitionNotAllowed,
     can_move,
     check_transition,
+    phone_status,
 )
 from webapp.models import Registration, User
 
@@ -100,21 +102,48 @@ def test_what_is_open_for_decision_can_take_every_decision():
 def test_the_phone_and_the_office_have_words_for_every_status():
     assert set(PHONE_STATUS) == set(RegistrationStatus)
     # The words the sync API's contract allows (DESIGN.md, updates[].status).
-    assert set(PHONE_STATUS.values()) <= {
-        "in_review",
-        "needs_fix",
-        "approved",
-        "in_batch",
-        "sent_to_bpjs",
-        "enrolled",
-        "refused",
-        "rejected",
-        "duplicate",
-        "exited",
-    }
-    assert PHONE_STATUS[RegistrationStatus.EXPORTED] == "approved"
+    assert PHONE_WORDS.issubset(
+        {
+            "in_review",
+            "needs_fix",
+            "approved",
+            "in_batch",
+            "sent_to_bpjs",
+            "enrolled",
+            "refused",
+            "rejected",
+            "duplicate",
+            "exited",
+        }
+    )
     assert set(STATUS_LABELS) == set(RegistrationStatus)
     assert sorted(PIPELINE) == sorted(RegistrationStatus)
+
+
+# What the phone is told, written out by hand: (status, its batch sent) -> word.
+PHONE_TABLE = {
+    ("submitted", False): "in_review",
+    ("needs_fix", False): "needs_fix",
+    ("approved", False): "approved",
+    ("exported", False): "in_batch",
+    ("exported", True): "sent_to_bpjs",
+    ("enrolled", False): "enrolled",
+    ("enrolled", True): "enrolled",
+    ("rejected", False): "rejected",
+    ("duplicate", False): "duplicate",
+}
+
+
+@pytest.mark.parametrize(("status", "batch_sent"), sorted(PHONE_TABLE))
+def test_the_phone_is_told_in_plain_words(status, batch_sent):
+    assert phone_status(status, batch_sent=batch_sent) == PHONE_TABLE[status, batch_sent]
+
+
+def test_every_word_the_phone_may_be_told_is_one_of_the_words():
+    told = {phone_status(s, batch_sent=sent) for s in RegistrationStatus for sent in (False, True)}
+    assert told == PHONE_WORDS
+    # A duplicate is no longer "rejected": the phone says which record is kept.
+    assert phone_status("duplicate") != phone_status("rejected")
 
 
 def test_a_status_change_outside_the_table_raises_and_changes_nothing():

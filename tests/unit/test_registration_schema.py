@@ -62,7 +62,9 @@ def test_valid_registration_is_normalised(plain_app):
         ({"full_name": "B"}, "full_name", "Nama harus 2 sampai 100 karakter."),
         ({"full_name": "Budi 2"}, "full_name", "Nama tidak boleh berisi angka."),
         ({"full_name": "B" * 101}, "full_name", "Nama harus 2 sampai 100 karakter."),
-        ({"birth_date": "12-05-1990"}, "birth_date", "Tanggal lahir tidak valid."),
+        ({"birth_date": "1990/05/12"}, "birth_date", "Tanggal tidak valid; tulis HH-BB-TTTT"),
+        ({"birth_date": "12-05-90"}, "birth_date", "Tanggal tidak valid; tulis HH-BB-TTTT"),
+        ({"birth_date": "31-02-1990"}, "birth_date", "Tanggal lahir tidak valid."),
         ({"birth_date": "1990-02-30"}, "birth_date", "Tanggal lahir tidak valid."),
         ({"birth_date": "2027-01-01"}, "birth_date", "tidak boleh di masa depan"),
         ({"birth_date": "1850-01-01"}, "birth_date", "Tanggal lahir tidak valid."),
@@ -96,9 +98,38 @@ def test_each_error_blocks_with_a_message_on_its_field(plain_app, changes, field
     assert message in errors[field][0]
 
 
-def test_several_errors_come_back_together(plain_app):
-    _, errors = validate(valid_registration(nik="12", phone="1", consent=""), plain_app)
-    assert set(errors) == {"nik", "phone", "consent"}
+def test_several_errors_come_back_together_in_form_order(plain_app):
+    form = valid_registration(consent="", heir_phone="1", drive_id="99", phone="1", nik="12")
+    _, errors = validate(form, plain_app)
+    assert list(errors) == ["nik", "phone", "drive_id", "heir_phone", "consent"]
+
+
+@pytest.mark.parametrize(
+    "typed", ["12-05-1990", "12/5/1990", "12.05.1990", "12 05 1990", "12051990"]
+)
+def test_birth_date_as_the_ktp_shows_it(plain_app, typed):
+    data, errors = validate(valid_registration(birth_date=typed), plain_app)
+    assert errors == {}
+    assert data["birth_date"] == date(1990, 5, 12)
+
+
+def test_blk_interest_is_optional_and_the_trade_kept_only_with_an_interest(plain_app):
+    data, errors = validate(valid_registration(), plain_app)
+    assert errors == {}
+    assert (data["blk_training"], data["blk_job_fair"], data["blk_trade"]) == (False, False, None)
+    data, _ = validate(valid_registration(blk_job_fair="yes", blk_trade=" Las "), plain_app)
+    assert (data["blk_training"], data["blk_job_fair"], data["blk_trade"]) == (False, True, "Las")
+    data, _ = validate(valid_registration(blk_trade="Las"), plain_app)
+    assert data["blk_trade"] is None
+    _, errors = validate(valid_registration(blk_training="no", blk_trade="x" * 101), plain_app)
+    assert list(errors) == ["blk_training", "blk_trade"]
+
+
+def test_a_refused_other_occupation_gets_one_message(plain_app):
+    _, errors = validate(
+        valid_registration(occupation="lainnya", occupation_other="x" * 101), plain_app
+    )
+    assert errors == {"occupation_other": ["Terlalu panjang (paling banyak 100 karakter)."]}
 
 
 def test_messages_are_translated_to_english(plain_app):

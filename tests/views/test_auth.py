@@ -54,14 +54,33 @@ def test_wrong_password_and_unknown_user_look_the_same(app, client, make_user):
         assert all("password" not in str(e.details) for e in failures)
 
 
-def test_deactivated_user_cannot_log_in(app, client, make_user):
+DEACTIVATED = "Akun Anda sudah dinonaktifkan. Hubungi koordinator."
+
+
+def test_deactivated_user_cannot_log_in_and_is_told_why(app, client, make_user):
     username = make_user("volunteer")
     with app.app_context():
         db.session.scalar(select(User).filter_by(username=username)).active = False
         db.session.commit()
     response = login(client, username)
     assert response.status_code == 401
-    assert WRONG in response.get_data(as_text=True)
+    html = response.get_data(as_text=True)
+    assert DEACTIVATED in html and WRONG not in html
+    assert client.get("/app").status_code == 302  # still not logged in
+    with app.app_context():
+        actions = db.session.scalars(select(AuditEvent.action)).all()
+        assert "auth.login_deactivated" in actions and "auth.login" not in actions
+
+
+def test_a_deactivated_account_is_not_revealed_without_its_password(app, client, make_user):
+    username = make_user("volunteer")
+    with app.app_context():
+        db.session.scalar(select(User).filter_by(username=username)).active = False
+        db.session.commit()
+    response = login(client, username, "not-the-password")
+    assert response.status_code == 401
+    html = response.get_data(as_text=True)
+    assert WRONG in html and DEACTIVATED not in html
 
 
 def test_login_returns_to_the_page_asked_for_but_never_to_another_site(client, make_user):

@@ -11,7 +11,7 @@ import openpyxl
 import pytest
 from sqlalchemy import func, select, update
 
-from tests.conftest import csrf_token
+from tests.conftest import PASSWORD, csrf_token
 from webapp.clock import today_in_semarang
 from webapp.extensions import db
 from webapp.models import (
@@ -469,3 +469,52 @@ def test_allocation_cannot_change_once_exported(
 def test_volunteers_cannot_reach_enrollment(app, client, volunteer, make_registration):
     assert client.get("/enrollment").status_code == 403
     assert client.get("/enrollment/batches/new").status_code == 403
+
+
+def phone_of(app, volunteer_name) -> dict:
+    """A device token for the volunteer's phone, and a cursor read to the end."""
+    client = app.test_client()
+    token = client.post(
+        "/api/v1/devices", json={"username": volunteer_name, "password": PASSWORD}
+    ).json["token"]
+    return {"client": client, "token": token, "cursor": None}
+
+
+def phone_hears(phone) -> dict[str, dict]:
+    """What the phone is told at its next sync, by client id."""
+    response = phone["client"].post(
+        "/api/v1/sync",
+        json={"items": [], "cursor": phone["cursor"]},
+        headers={"Authorization": f"Bearer {phone['token']}"},
+    )
+    assert response.status_code == 200
+    phone["cursor"] = response.json["cursor"]
+    return {u["client_id"]: u for u in response.json["updates"]}
+
+
+def test_marking_a_batch_sent_tells_the_volunteers_phone(
+    app, coordinator, make_registration, volunteer_name
+):
+    batch_id = make_batch(app, coordinator, make_registration, volunteer_name)
+    phone = phone_of(app, volunteer_name)
+    heard = phone_hears(phone)
+    assert len(heard) == 3 and {u["status"] for u in heard.values()} == {"in_batch"}
+    token = csrf_token(coordinator, f"/enrollment/batches/{batch_id}")
+    response = coordinator.post(f"/enrollment/batches/{batch_id}/sent", data={"csrf_token": token})
+    assert response.status_code == 302
+    heard = phone_hears(phone)
+    with app.app_context():
+        label = db.session.get(EnrollmentBatch, batch_id).label
+        one = db.session.scalar(select(Registration.id).order_by(Registration.id).limit(1))
+    assert len(heard) == 3
+    assert {(u["status"], u["note"]) for u in heard.values()} == {
+        ("sent_to_bpjs", f"Batch {label} dikirim ke BPJS")
+    }
+    assert phone_hears(phone) == {}
+    history = coordinator.get(f"/review/{one}").get_data(as_text=True)
+    assert f"Batch {label} dikirim ke BPJS" in history
+    with app.app_context():
+        [sent] = db.session.scalars(
+            select(AuditEvent).where(AuditEvent.action == "batch.sent")
+        ).all()
+        assert sent.details["rows"] == 3

@@ -156,12 +156,13 @@ def test_from_the_field_to_enrolled(app, make_user):
             "exported",
         ]
 
-    # The volunteer's phone hears that two workers are enrolled.
+    # The volunteer's phone hears that two workers are enrolled, and that the third is
+    # with BPJS (the KPJ numbers arriving marked the batch sent).
     updates = sync(phone, token, [], cursor=first.get("cursor"))["updates"]
     latest = {}
     for update in updates:
         latest[update["client_id"]] = update["status"]
-    assert sorted(latest.values()) == ["approved", "enrolled", "enrolled"]
+    assert sorted(latest.values()) == ["enrolled", "enrolled", "sent_to_bpjs"]
 
     # The enrollment page and the dashboard move.
     home = coordinator.get("/enrollment").get_data(as_text=True)

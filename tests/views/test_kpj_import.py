@@ -411,3 +411,44 @@ def test_registrations_of_a_cancelled_batch_are_not_enrolled(app, coordinator, p
     response = upload(coordinator, csv_file(f"{BUDI};26012345678;01-12-2026"))
     assert "batch yang dibatalkan" in problem_rows(response)[2][1]
     assert registration(app, people["budi"]).status == "exported"
+
+
+def test_a_batch_sent_by_the_import_tells_each_phone_where_its_record_stands(
+    app, coordinator, people, volunteer_name
+):
+    batch_id = make_batch(app, people["budi"], people["sri"], status="ready")
+    upload(coordinator, csv_file(f"{BUDI};26012345678;01-12-2026"))
+    with app.app_context():
+        label = db.session.get(EnrollmentBatch, batch_id).label
+        notes = {
+            registration_id: db.session.scalars(
+                select(RegistrationEvent.note)
+                .where(
+                    RegistrationEvent.registration_id == registration_id,
+                    RegistrationEvent.kind == "status",
+                )
+                .order_by(RegistrationEvent.id)
+            ).all()
+            for registration_id in (people["budi"], people["sri"])
+        }
+        client_ids = {
+            name: db.session.get(Registration, people[name]).client_id for name in ("budi", "sri")
+        }
+    # Budi's last word is that he is enrolled; only Sri, still waiting, hears "sent".
+    assert notes[people["budi"]] == ["KPJ dicatat; kepesertaan mulai 01-12-2026"]
+    assert notes[people["sri"]] == [f"Batch {label} dikirim ke BPJS"]
+
+    phone = app.test_client()
+    token = phone.post(
+        "/api/v1/devices", json={"username": volunteer_name, "password": PASSWORD}
+    ).json["token"]
+    updates = phone.post(
+        "/api/v1/sync", json={"items": []}, headers={"Authorization": f"Bearer {token}"}
+    ).json["updates"]
+    heard = {u["client_id"]: u for u in updates}
+    assert (heard[client_ids["budi"]]["status"], heard[client_ids["budi"]]["kpj"]) == (
+        "enrolled",
+        "26012345678",
+    )
+    assert heard[client_ids["sri"]]["status"] == "sent_to_bpjs"
+    assert "kpj" not in heard[client_ids["sri"]]

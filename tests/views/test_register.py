@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import html
+import json
 import re
 
 from sqlalchemy import func, select
@@ -194,3 +196,89 @@ def test_a_database_failure_logs_no_personal_data(app, client, volunteer, caplog
     for personal in ("3374015507850003", "Sri Wahyuni", "+6281234567890", "Siti Aminah"):
         assert personal not in caplog.text
     assert count_registrations(app) == 1
+
+
+# --- the phone's rules, the birth date as on the KTP, the order of errors, BLK interest ------
+
+
+def test_the_phones_rules_in_the_form_order_and_the_volunteers_language(client, volunteer):
+    from webapp.domain.schemas import REGISTRATION_FIELDS
+
+    response = client.get("/app/rules.json")
+    assert response.status_code == 200
+    assert response.headers["Cache-Control"] == "no-cache"
+    rules = response.get_json()
+    assert [field["name"] for field in rules["fields"]] == list(REGISTRATION_FIELDS)
+    fields = {field["name"]: field for field in rules["fields"]}
+    assert len(fields["kelurahan_code"]["choices"]) == 177
+    assert fields["consent"]["equal"] == "yes"
+    assert fields["nik"]["messages"]["length"] == "NIK harus 16 angka."
+    assert rules["warnings"]["age"] == {"min": 18, "max": 65}
+    client.set_cookie("lang", "en")
+    english = client.get("/app/rules.json").get_json()
+    assert english["fields"][0]["messages"]["length"] == "The NIK must be 16 digits."
+    assert english["digest"] != rules["digest"]
+
+
+def test_the_form_page_carries_the_same_rules_as_rules_json(client, volunteer):
+    page = client.get("/app/register").get_data(as_text=True)
+    embedded = re.search(r"<meta name=\"pijar-rules\" content='([^']*)'>", page)
+    assert embedded is not None
+    rules = json.loads(html.unescape(embedded.group(1)))
+    assert rules == client.get("/app/rules.json").get_json()
+
+
+def test_the_service_worker_keeps_the_rules_and_their_checker(client):
+    body = client.get("/sw.js").get_data(as_text=True)
+    assert '"/app/rules.json"' in body
+    assert '"/static/js/validate.js"' in body
+
+
+def test_a_changed_setting_reaches_the_rules(app, client, volunteer):
+    from webapp.models import ProgrammeSetting
+
+    before = client.get("/app/rules.json").get_json()
+    with app.app_context():
+        db.session.scalar(select(ProgrammeSetting).filter_by(key="max_age")).value = 70
+        db.session.commit()
+    after = client.get("/app/rules.json").get_json()
+    assert after["warnings"]["age"] == {"min": 18, "max": 70}
+    assert after["digest"] != before["digest"]
+
+
+def test_birth_date_typed_as_on_the_ktp_is_stored_as_that_day(app, client, volunteer):
+    page = client.get("/app/register").get_data(as_text=True)
+    assert 'placeholder="HH-BB-TTTT"' in page and 'type="date"' not in page
+    response = submit(client, valid_registration(birth_date="12-05-1990"))
+    assert response.status_code == 303
+    with app.app_context():
+        assert db.session.scalar(select(Registration.birth_date)).isoformat() == "1990-05-12"
+
+
+def test_errors_are_listed_in_the_forms_order(client, volunteer):
+    form = valid_registration(consent="", heir_phone="1", phone="12345", nik="33740112")
+    response = submit(client, form)
+    assert response.status_code == 422
+    summary = re.search(r'class="notice notice-error error-summary".*?</ul>', response.text, re.S)
+    assert re.findall(r'<a href="#([a-z_]+)">', summary.group(0)) == [
+        "nik",
+        "phone",
+        "heir_phone",
+        "consent",
+    ]
+    assert list(field_errors(response)) == ["nik", "phone", "heir_phone", "consent"]
+
+
+def test_blk_interest_is_stored_when_asked(app, client, volunteer):
+    submit(client, valid_registration(blk_training="yes", blk_trade="Menjahit"))
+    submit(client, valid_registration(nik="3374015507850003", sex="P", birth_date="15-07-1985"))
+    with app.app_context():
+        rows = db.session.execute(
+            select(
+                Registration.blk_training, Registration.blk_job_fair, Registration.blk_trade
+            ).order_by(Registration.id)
+        ).all()
+    assert [tuple(row) for row in rows] == [(True, False, "Menjahit"), (False, False, None)]
+    page = client.get("/app/register").get_data(as_text=True)
+    assert 'name="blk_training" value="yes"' in page
+    assert 'name="blk_trade"' in page

@@ -115,6 +115,105 @@ def test_search_by_reference_and_by_volunteer_and_dates(
     assert rows(coordinator.get("/review?to=2026-03-01")) == [mine]
 
 
+def set_reference(app, registration_id, reference):
+    with app.app_context():
+        get(app, registration_id).reference = reference
+        db.session.commit()
+
+
+@pytest.mark.parametrize(
+    "typed",
+    [
+        "PS-0110-AB1C",
+        "ps-0110-ab1c",
+        "PS0110AB1C",
+        "ps 0110 ab1c",
+        "0110-AB1C",  # without the prefix
+        "0110ab1c",
+        "PS-O1I0-ABLC",  # O for 0, I and L for 1, as people copy them
+        "ps-oli0-abic",
+    ],
+)
+def test_a_reference_is_found_however_it_is_typed(
+    app, coordinator, make_registration, volunteer_name, typed
+):
+    wanted = make_registration(volunteer_name)
+    make_registration(volunteer_name, nik="3374015507850003", full_name="Sri Wahyuni", sex="P")
+    set_reference(app, wanted, "PS-0110-AB1C")
+    assert rows(coordinator.get("/review", query_string={"status": "all", "q": typed})) == [wanted]
+
+
+def test_a_reference_with_u_or_a_wrong_length_finds_nothing(
+    app, coordinator, make_registration, volunteer_name
+):
+    wanted = make_registration(volunteer_name)
+    set_reference(app, wanted, "PS-0110-AB1C")
+    for typed in ("PS-0110-AB1U", "PS-0110-AB1", "PS-0110-AB1CC"):
+        assert rows(coordinator.get("/review", query_string={"status": "all", "q": typed})) == []
+
+
+def test_eight_letters_without_the_prefix_still_find_the_name(
+    app, coordinator, make_registration, volunteer_name
+):
+    """'Setiawan' reads as the reference PS-SET1-AWAN too: both are looked for."""
+    setiawan = make_registration(volunteer_name, full_name="Agus Setiawan")
+    held = make_registration(
+        volunteer_name, nik="3374015507850003", full_name="Sri Wahyuni", sex="P"
+    )
+    set_reference(app, held, "PS-SET1-AWAN")
+    found = rows(coordinator.get("/review", query_string={"status": "all", "q": "Setiawan"}))
+    assert sorted(found) == sorted([setiawan, held])
+    with_prefix = {"status": "all", "q": "PS-Setiawan"}
+    assert rows(coordinator.get("/review", query_string=with_prefix)) == [held]
+
+
+@pytest.mark.parametrize(
+    "typed",
+    [
+        "081234567890",
+        "0812-3456-7890",
+        "0812 3456 7890",
+        "6281234567890",
+        "+6281234567890",
+        "+62 812-3456-7890",
+        "(0812) 3456.7890",
+    ],
+)
+def test_a_worker_is_found_by_phone_number_in_any_usual_form(
+    coordinator, make_registration, volunteer_name, typed
+):
+    wanted = make_registration(volunteer_name)  # 0812-3456-7890, stored +6281234567890
+    make_registration(
+        volunteer_name,
+        nik="3374015507850003",
+        full_name="Sri Wahyuni",
+        sex="P",
+        phone="0813 1111 2222",
+        # Her heir has the number searched for: only the worker's own counts.
+        heir_phone="0812 3456 7890",
+    )
+    assert rows(coordinator.get("/review", query_string={"status": "all", "q": typed})) == [wanted]
+
+
+def test_part_of_a_phone_number_or_a_landline_finds_nothing(
+    coordinator, make_registration, volunteer_name
+):
+    make_registration(volunteer_name)
+    for typed in ("0812345", "024-3547-1234", "+6581234567890"):
+        assert rows(coordinator.get("/review", query_string={"status": "all", "q": typed})) == []
+
+
+def test_a_nik_with_spaces_is_found_and_a_name_still_is(
+    coordinator, make_registration, volunteer_name
+):
+    budi = make_registration(volunteer_name)
+    query = {"status": "all", "q": "3374 0112 0590 0012"}
+    assert rows(coordinator.get("/review", query_string=query)) == [budi]
+    assert rows(coordinator.get("/review", query_string={"status": "all", "q": "budi SANT"})) == [
+        budi
+    ]
+
+
 def test_pages_follow_the_keyset_cursor_without_gaps_or_repeats(
     coordinator, make_registration, volunteer_name
 ):

@@ -5,7 +5,13 @@ from flask_babel import gettext as _
 from flask_login import current_user, login_user, logout_user
 
 from ..config import LANGUAGE_COOKIE
-from ..domain.accounts import MIN_PASSWORD_LENGTH, authenticate, password_problem
+from ..domain.accounts import (
+    DEACTIVATED_MESSAGE,
+    MIN_PASSWORD_LENGTH,
+    AccountDeactivated,
+    authenticate,
+    password_problem,
+)
 from ..domain.audit import record_event
 from ..extensions import db, limiter, login_manager
 from ..models import Role, User
@@ -62,22 +68,29 @@ def login():
     if current_user.is_authenticated and not reauth:
         return redirect(url_for("auth.index"))
     error = None
+    status = 200
     username = current_user.username if current_user.is_authenticated else ""
     if request.method == "POST":
         username = request.form.get("username", "")
-        user = authenticate(username, request.form.get("password", ""))
-        if user is None:
-            error = _("Nama pengguna atau kata sandi salah.")
-            record_event("auth.login_failed", actor=None, details={"username": username[:64]})
+        try:
+            user = authenticate(username, request.form.get("password", ""))
+        except AccountDeactivated as refused:
+            # The password was right: telling them is no secret, and saves a wasted trip.
+            user, error, status = None, str(DEACTIVATED_MESSAGE), 401
+            record_event("auth.login_deactivated", actor=None, target=refused.user)
             db.session.commit()
         else:
+            if user is None:
+                error, status = _("Nama pengguna atau kata sandi salah."), 401
+                record_event("auth.login_failed", actor=None, details={"username": username[:64]})
+                db.session.commit()
+        if user is not None:
             session.clear()
             login_user(user)
             session.permanent = True
             record_event("auth.login", actor=user, target=user)
             db.session.commit()
             return redirect(local_path(request.args.get("next")) or url_for("auth.index"))
-    status = 401 if error else 200
     return render_template("auth/login.html", error=error, username=username), status
 
 

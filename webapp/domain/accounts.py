@@ -27,8 +27,26 @@ class AccountError(ValueError):
     """A rule about accounts was broken; the message is for the user."""
 
 
+class AccountDeactivated(Exception):
+    """The password is right, but an admin deactivated the account.
+
+    Raised only after the password checked out, so that it never tells a stranger
+    whether an account exists.
+    """
+
+    def __init__(self, user: User) -> None:
+        super().__init__(user.username)
+        self.user = user
+
+
+DEACTIVATED_MESSAGE = _l("Akun Anda sudah dinonaktifkan. Hubungi koordinator.")
+
+
 def authenticate(username: str, password: str) -> User | None:
-    """The active user with these credentials, or None (for every kind of failure alike)."""
+    """The active user with these credentials, or None (for every kind of failure alike).
+
+    Raises AccountDeactivated when the credentials are right but the account is not active.
+    """
     if not (is_storable(username) and is_storable(password)):  # no username holds these
         check_password_hash(_dummy_hash(current_app.config["PASSWORD_HASH_METHOD"]), "")
         return None
@@ -38,8 +56,10 @@ def authenticate(username: str, password: str) -> User | None:
     if user is None:
         check_password_hash(_dummy_hash(current_app.config["PASSWORD_HASH_METHOD"]), password)
         return None
-    if not user.check_password(password) or not user.active:
+    if not user.check_password(password):
         return None
+    if not user.active:
+        raise AccountDeactivated(user)
     user.last_login_at = utcnow()
     return user
 

@@ -1,8 +1,9 @@
 """The field's health: what each phone last said it still holds, and which have gone silent.
 
-Phones report with every sync how many records wait on them and how many need a fix
-(the heartbeat, ``Device.pending_count`` and ``needs_fix_count``). A phone with records
-waiting that has not been heard from for two days needs someone to look.
+Phones report with every sync how many records wait on them, how many need a fix, and
+how many the volunteer discarded before they were ever sent (the heartbeat,
+``Device.pending_count``, ``needs_fix_count`` and ``discarded_count``). A phone with
+records waiting that has not been heard from for two days needs someone to look.
 """
 
 from __future__ import annotations
@@ -10,7 +11,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 
-from sqlalchemy import select
+from sqlalchemy import func, select
 
 from ..extensions import db
 from ..models import Device, User, utcnow
@@ -31,11 +32,14 @@ class DeviceHealth:
     pending: int
     needs_fix: int
     silent: bool
+    discarded: int = 0
 
 
 @dataclass(frozen=True)
 class FieldHealth:
     devices: list[DeviceHealth]  # phones with something on them, silent ones first
+    # Records discarded on phones before they were ever sent (every phone not revoked).
+    discarded: int = 0
 
     @property
     def waiting(self) -> int:
@@ -61,6 +65,7 @@ def field_health(now: datetime | None = None) -> FieldHealth:
             Device.last_seen_at,
             Device.pending_count,
             Device.needs_fix_count,
+            Device.discarded_count,
         )
         .join(User, Device.user_id == User.id)
         .where(
@@ -76,12 +81,18 @@ def field_health(now: datetime | None = None) -> FieldHealth:
             pending=r.pending_count,
             needs_fix=r.needs_fix_count,
             silent=is_silent(r.pending_count, r.last_seen_at, now),
+            discarded=r.discarded_count,
         )
         for r in rows
     ]
     never = datetime.min.replace(tzinfo=UTC)
     devices.sort(key=lambda d: (not d.silent, d.last_seen_at or never, d.volunteer))
-    return FieldHealth(devices)
+    discarded = db.session.scalar(
+        select(func.coalesce(func.sum(Device.discarded_count), 0)).where(
+            Device.revoked_at.is_(None)
+        )
+    )
+    return FieldHealth(devices, discarded=int(discarded))
 
 
 @dataclass(frozen=True)
@@ -94,6 +105,10 @@ class PhonesInUse:
     @property
     def waiting(self) -> int:
         return sum(d.pending_count for d in self.devices)
+
+    @property
+    def discarded(self) -> int:
+        return sum(d.discarded_count for d in self.devices)
 
 
 def phones_in_use(now: datetime | None = None) -> PhonesInUse:

@@ -5,16 +5,25 @@ takes a batch of items and returns one result per item, in order. Nothing in one
 can fail the batch: the checks refuse it with field messages, and should the database
 still refuse one (a savepoint each), only that item comes back ``invalid``.
 
+A new registration gets the reference the phone showed for it, made from its client
+id (``registrations.reference_for``). Should another registration hold that reference
+already (a 40-bit collision, or two items of the batch sharing it), it gets a random
+free one instead, and its result says so: ``"ref_changed": true`` beside the ``ref``
+(every result for that record says so, a resend's too; the key is absent otherwise).
+
 Several senders at once (two tabs, two phones of one volunteer, a retry racing its
 original): the registrations already stored under the batch's client ids are locked
 while the batch is applied (PostgreSQL; SQLite writers take turns anyway), and a new
-row whose client id another sender stored a moment ago is skipped (ON CONFLICT DO
-NOTHING) and its items decided again against that row. The caller commits once.
+row whose client id or reference another sender stored a moment ago is skipped (ON
+CONFLICT DO NOTHING) and its items decided again: against the row stored under its
+client id if there is one (the same record, sent twice), and otherwise as new, away
+from the reference it was refused with (another record took it). The caller commits
+once.
 """
 
 from __future__ import annotations
 
-from collections.abc import Iterator, Sequence
+from collections.abc import Collection, Sequence
 from dataclasses import dataclass
 from datetime import date, datetime
 from typing import Any
@@ -42,6 +51,7 @@ from .registrations import (
     content_hash,
     insert_registrations,
     new_references,
+    reference_for,
     registered_niks,
     registration_row,
 )
@@ -107,28 +117,39 @@ def ingest(
         )
     results: list[Result | None] = [None] * len(checked)
     pending = list(range(len(checked)))
+    refused_references: set[str] = set()  # the references skipped rows were stored with
     for _round in range(MAX_ROUNDS):
-        batch = _Batch(sender, settings=settings, today=today, now=now)
+        batch = _Batch(sender, settings=settings, today=today, now=now, refused=refused_references)
         taken = batch.run([checked[i] for i in pending])
         for position, result in zip(pending, batch.results, strict=True):
             results[position] = result
-        # Items whose new row another sender took meanwhile are decided again.
+        # Items whose new row another sender took meanwhile (its client id or its
+        # reference) are decided again; the next round tells the two apart.
+        refused_references |= {batch.new_rows[client_id]["reference"] for client_id in taken}
         pending = [i for i in pending if checked[i].envelope.client_id in taken]
         if not pending:
             return [r for r in results if r is not None]
-    raise IngestConflict("client ids kept being taken by other senders")
+    raise IngestConflict("client ids or references kept being taken by other senders")
 
 
 class _Batch:
     """One round of a batch: decide each item against the database, then store."""
 
     def __init__(
-        self, sender: Sender, *, settings: ProgrammeSettings, today: date, now: datetime
+        self,
+        sender: Sender,
+        *,
+        settings: ProgrammeSettings,
+        today: date,
+        now: datetime,
+        refused: Collection[str] = (),
     ) -> None:
         self.sender = sender
         self.settings = settings
         self.today = today
         self.now = now
+        self.refused = refused
+        self.taken_references: set[str] = set()
         self.results: list[Result] = []
         self.new_rows: dict[str, dict[str, Any]] = {}  # by client_id, inserted at the end
         self.new_positions: dict[str, list[int]] = {}  # the results each new row answers
@@ -137,7 +158,14 @@ class _Batch:
         """Decide and apply ``items``; return the client ids another sender took meanwhile."""
         ids = {c.envelope.client_id for c in items if c.envelope.client_id}
         stored = _lock_stored(ids)
-        self.references: Iterator[str] = iter(new_references(len(ids - stored.keys())))
+        self.taken_references = _references_taken(
+            {reference_for(client_id) for client_id in ids - stored.keys()}
+        )
+        # A row an earlier round inserted with ON CONFLICT DO NOTHING and found skipped:
+        # if its client id is stored now, another sender stored the same record (its
+        # items are decided against that row above); if not, another record took its
+        # reference, which is then avoided here even before that record is visible.
+        self.taken_references |= set(self.refused)
         self.registered = registered_niks(c.data["nik"] for c in items if not c.errors)
         for checked in items:
             client_id = checked.envelope.client_id
@@ -170,26 +198,26 @@ class _Batch:
             case Outcome.ALREADY_RECEIVED if record is not None:
                 if self.sender.device is not None and record.device_id is None:
                     record.device = self.sender.device  # came first by file: updates go here
-                return {"ref": record.reference, "flags": record.flags}
+                return {**_ref(record), "flags": record.flags}
             case Outcome.ALREADY_RECEIVED:
                 row = self.new_rows[str(envelope.client_id)]
                 self.new_positions[str(envelope.client_id)].append(len(self.results))
-                return {"ref": row["reference"], "flags": row["flags"]}
+                return {**_ref(row), "flags": row["flags"]}
             case Outcome.NOT_THEIRS:
                 return {"errors": {"client_id": [_("Nomor ini dipakai pendaftaran lain.")]}}
             case Outcome.DECIDED:
                 assert record is not None
                 message = _("Pendaftaran ini sudah diputuskan koordinator dan tidak dapat diubah.")
-                return {"ref": record.reference, "errors": {"client_id": [message]}}
+                return {**_ref(record), "errors": {"client_id": [message]}}
             case Outcome.NO_EDIT_BY_FILE:
                 assert record is not None
                 message = _(
                     "Pendaftaran ini sudah diterima dengan isi lain; perubahan tidak diterima "
                     "lewat berkas. Relawan mengirim perbaikannya dari HP."
                 )
-                return {"ref": record.reference, "errors": {"client_id": [message]}}
+                return {**_ref(record), "errors": {"client_id": [message]}}
             case Outcome.INVALID if record is not None:
-                return {"ref": record.reference, "errors": checked.errors}
+                return {**_ref(record), "errors": checked.errors}
             case Outcome.INVALID:
                 return {"errors": checked.errors}
         raise AssertionError(f"no way to apply {outcome}")
@@ -210,7 +238,7 @@ class _Batch:
         assert envelope.captured_at is not None and envelope.form_version is not None
         row = registration_row(
             data,
-            reference=earlier["reference"] if earlier else next(self.references),
+            reference=earlier["reference"] if earlier else self._reference(client_id),
             flags=self._flags(data, registered=registered),
             collected_by=self.sender.user,
             client_id=client_id,
@@ -225,7 +253,15 @@ class _Batch:
         self.new_rows[client_id] = row
         self.new_positions.setdefault(client_id, []).append(len(self.results))
         self.registered.add(data["nik"])
-        return {"ref": row["reference"], "flags": row["flags"]}
+        return {**_ref(row), "flags": row["flags"]}
+
+    def _reference(self, client_id: str) -> str:
+        """The reference the phone showed for ``client_id``; a random free one if taken."""
+        reference = reference_for(client_id)
+        while reference in self.taken_references:
+            reference = new_references(1)[0]
+        self.taken_references.add(reference)
+        return reference
 
     def _edit(self, record: Registration, checked: _Checked) -> Result:
         envelope, data = checked.envelope, checked.data
@@ -246,8 +282,8 @@ class _Batch:
         except OperationalError:
             raise  # a lock given up on, a deadlock: the caller retries the whole batch
         except DBAPIError:  # the database refuses what it was given: this item only
-            return {"ref": record.reference, "errors": _unstorable()}
-        return {"ref": record.reference, "flags": flags}
+            return {**_ref(record), "errors": _unstorable()}
+        return {**_ref(record), "flags": flags}
 
     def store_new_rows(self) -> set[str]:
         """Insert the new rows; return the client ids another sender took meanwhile.
@@ -286,6 +322,28 @@ class _Batch:
                 "status": "invalid",
                 "errors": _unstorable(),
             }
+
+
+def _ref(record: Registration | dict[str, Any]) -> Result:
+    """A result's reference, saying so when it is not the one the phone made."""
+    if isinstance(record, Registration):
+        reference, client_id = record.reference, record.client_id
+    else:
+        reference, client_id = record["reference"], record["client_id"]
+    if reference == reference_for(client_id):
+        return {"ref": reference}
+    return {"ref": reference, "ref_changed": True}
+
+
+def _references_taken(references: set[str]) -> set[str]:
+    """Which of ``references`` a stored registration holds."""
+    if not references:
+        return set()
+    return set(
+        db.session.scalars(
+            select(Registration.reference).where(Registration.reference.in_(references))
+        )
+    )
 
 
 def _lock_stored(client_ids: set[str]) -> dict[str, Registration]:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+import re
 import secrets
 import uuid
 from collections.abc import Iterable
@@ -32,17 +33,55 @@ from .reference import ProgrammeSettings
 # Crockford's base32 without I, L, O, U: nothing to misread when copied by hand.
 REFERENCE_ALPHABET = "0123456789ABCDEFGHJKMNPQRSTVWXYZ"
 REFERENCE_PREFIX = "PS"
+REFERENCE_LENGTH = 8  # characters after the prefix: 40 bits, 5 a character
+# What people type for Crockford's letters that are not used: O for 0, I and L for 1.
+_REFERENCE_LOOKALIKES = str.maketrans("OIL", "011")
+_REFERENCE_SEPARATORS = re.compile(r"[\s.\-\u2010-\u2015]")  # spaces, dots, dashes
+# The BLK questions (interest in training, news of job fairs) when nobody answered them.
+BLK_UNANSWERED = {"blk_training": False, "blk_job_fair": False, "blk_trade": None}
 
 
-def new_reference() -> str:
-    """A short reference the worker can keep, e.g. 'PS-K7M4-9QXA' (40 random bits)."""
-    bits = int.from_bytes(secrets.token_bytes(5))
-    chars = "".join(REFERENCE_ALPHABET[(bits >> (5 * i)) & 31] for i in range(8))
+def _reference_text(bits: int) -> str:
+    chars = "".join(
+        REFERENCE_ALPHABET[(bits >> (5 * i)) & 31] for i in reversed(range(REFERENCE_LENGTH))
+    )
     return f"{REFERENCE_PREFIX}-{chars[:4]}-{chars[4:]}"
 
 
+def reference_for(client_id: str) -> str:
+    """The reference the phone shows for ``client_id`` the moment the form is saved:
+    the UUID's first 5 bytes (big-endian) in Crockford base32, e.g. 'PS-28T5-CY4T'.
+
+    The server stores the same one unless another registration holds it already (a
+    40-bit collision: then a random free one, and the phone is told).
+    """
+    return _reference_text(int.from_bytes(uuid.UUID(client_id).bytes[:5], "big"))
+
+
+def parse_reference(text: str) -> str | None:
+    """'PS-28T5-CY4T' from what a person types for it, or None if it cannot be one.
+
+    With or without the prefix and the dashes, in any case, spaces anywhere, and
+    Crockford's look-alikes read as what they look like (O as 0, I and L as 1).
+    """
+    compact = _REFERENCE_SEPARATORS.sub("", text).upper()
+    if len(compact) == len(REFERENCE_PREFIX) + REFERENCE_LENGTH and compact.startswith(
+        REFERENCE_PREFIX
+    ):
+        compact = compact[len(REFERENCE_PREFIX) :]
+    compact = compact.translate(_REFERENCE_LOOKALIKES)
+    if len(compact) != REFERENCE_LENGTH or any(c not in REFERENCE_ALPHABET for c in compact):
+        return None
+    return f"{REFERENCE_PREFIX}-{compact[:4]}-{compact[4:]}"
+
+
+def new_reference() -> str:
+    """A random reference, e.g. 'PS-K7M4-9QXA' (40 random bits): for a collision."""
+    return _reference_text(int.from_bytes(secrets.token_bytes(5), "big"))
+
+
 def new_references(count: int) -> list[str]:
-    """``count`` references not used by any registration yet."""
+    """``count`` random references not used by any registration yet."""
     refs: list[str] = []
     while len(refs) < count:
         wanted = {new_reference() for _ in range(count - len(refs))}
@@ -53,6 +92,13 @@ def new_references(count: int) -> list[str]:
         )
         refs.extend(sorted(wanted - taken - set(refs)))
     return refs[:count]
+
+
+def free_reference(client_id: str) -> str:
+    """``reference_for(client_id)``, or a random free reference if a registration has it."""
+    wanted = reference_for(client_id)
+    taken = db.session.scalar(select(Registration.id).where(Registration.reference == wanted))
+    return wanted if taken is None else new_references(1)[0]
 
 
 def content_hash(payload: Any, form_version: int) -> str:
@@ -151,6 +197,7 @@ def registration_row(
 ) -> dict[str, Any]:
     """A new ``submitted`` registration as a row for ``insert_registrations``."""
     return {
+        **BLK_UNANSWERED,  # optional questions: every row of one insert has the same keys
         **{k: v for k, v in data.items() if k != "consent"},
         "name_key": name_key(data["full_name"]),
         "kecamatan_code": data["kelurahan_code"][:8],
@@ -294,6 +341,9 @@ def registration_payload(registration: Registration) -> dict[str, Any]:
         "heir_name": registration.heir_name,
         "heir_relationship": registration.heir_relationship,
         "heir_phone": registration.heir_phone,
+        "blk_training": "yes" if registration.blk_training else "",
+        "blk_job_fair": "yes" if registration.blk_job_fair else "",
+        "blk_trade": registration.blk_trade or "",
         "consent": "yes",
         "drive_id": registration.drive_id,
     }
@@ -314,7 +364,8 @@ def store_registration(
     now = utcnow()
     row = registration_row(
         data,
-        reference=new_references(1)[0],
+        # A form posted without its id: no page showed a reference yet, any free one does.
+        reference=free_reference(client_id) if client_id else new_references(1)[0],
         flags=assess_flags(
             data,
             settings=settings,

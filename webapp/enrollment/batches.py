@@ -3,6 +3,8 @@
 A batch takes every approved registration of its source and year that is in no batch
 yet (narrowed by optional filters and a maximum size), and they become ``exported``.
 Until the batch is marked sent it can be cancelled, which returns them to ``approved``.
+Each of these moves, and the sending, is a status event on every registration it
+touches: that is what tells the volunteers' phones.
 Rows move with set-based statements, so a batch of 100,000 costs a few statements.
 """
 
@@ -11,7 +13,7 @@ from __future__ import annotations
 import calendar
 from collections.abc import Collection, Mapping
 from dataclasses import asdict, dataclass
-from datetime import date
+from datetime import date, datetime
 
 from flask_babel import lazy_gettext as _l
 from sqlalchemy import Select, func, insert, literal, select, update
@@ -176,7 +178,14 @@ def _move(
     ).rowcount
 
 
-def _record_status(where: list, status: RegistrationStatus, *, actor: User, note: str) -> None:
+def _record_status(
+    where: list,
+    status: RegistrationStatus,
+    *,
+    actor: User,
+    note: str,
+    at: datetime | None = None,
+) -> None:
     """A status event on each matching registration: its history, and its volunteer's phone."""
     db.session.execute(
         insert(RegistrationEvent).from_select(
@@ -187,7 +196,7 @@ def _record_status(where: list, status: RegistrationStatus, *, actor: User, note
                 literal(status.value),
                 literal(note),
                 literal(actor.id),
-                literal(utcnow(), type_=RegistrationEvent.__table__.c.at.type),
+                literal(at or utcnow(), type_=RegistrationEvent.__table__.c.at.type),
             ).where(*where),
         )
     )
@@ -241,14 +250,35 @@ def create_batch(request: BatchRequest, *, actor: User) -> EnrollmentBatch:
     return batch
 
 
-def mark_sent(batch: EnrollmentBatch, *, actor: User) -> None:
-    """The batch went to BPJS Ketenagakerjaan: it can no longer be cancelled."""
+def mark_sent(
+    batch: EnrollmentBatch, *, actor: User, now: datetime | None = None, by_kpj_import: bool = False
+) -> int:
+    """The batch went to BPJS Ketenagakerjaan: it can no longer be cancelled.
+
+    Marked by a coordinator, or by a KPJ import (numbers came back for it, so BPJS had
+    it). Each of its registrations still waiting for a KPJ number gets a status event,
+    so that the volunteer's phone says "sent to BPJS". Returns how many; the caller
+    commits.
+    """
     if batch.status != BatchStatus.READY:
         raise BatchError(_l("Hanya batch yang siap yang bisa ditandai terkirim."))
+    now = now or utcnow()
     batch.status = BatchStatus.SENT
-    batch.sent_at = utcnow()
+    batch.sent_at = now
     batch.sent_by = actor
-    record_event("batch.sent", actor=actor, target=batch, details={"batch": batch.label})
+    db.session.flush()  # registrations enrolled just now are no longer waiting
+    waiting = [
+        Registration.batch_id == batch.id,
+        Registration.status == RegistrationStatus.EXPORTED,
+    ]
+    told = db.session.scalar(select(func.count()).select_from(Registration).where(*waiting))
+    note = f"Batch {batch.label} dikirim ke BPJS"
+    _record_status(waiting, RegistrationStatus.EXPORTED, actor=actor, note=note, at=now)
+    details: dict[str, object] = {"batch": batch.label, "rows": told}
+    if by_kpj_import:
+        details["by"] = "kpj_import"
+    record_event("batch.sent", actor=actor, target=batch, details=details)
+    return told
 
 
 def cancel_batch(batch: EnrollmentBatch, *, actor: User, reason: str) -> int:

@@ -46,6 +46,7 @@ from ..domain.workbook_check import BROKEN, NOT_A_WORKBOOK, TOO_LARGE, WorkbookR
 from ..extensions import db
 from ..lifecycle import STATUS_LABELS, RegistrationStatus
 from ..models import BatchStatus, EnrollmentBatch, Registration, User, utcnow
+from .batches import mark_sent
 
 MAX_FILE_BYTES = 5 * 1024 * 1024
 MAX_LINES = 20_000  # data lines; a year's target is 8,500 workers
@@ -734,7 +735,8 @@ def apply_plan(results: Iterable[LineResult], *, actor: User, now: datetime) -> 
     """Record the enrolled lines; return the labels of the batches this marked as sent.
 
     A batch still ``ready`` whose registrations get KPJ numbers was evidently received
-    by BPJS Ketenagakerjaan: it becomes ``sent``. The caller commits.
+    by BPJS Ketenagakerjaan: it is marked sent (``batches.mark_sent``, as by hand). The
+    caller commits.
     """
     enrolling = {r.registration_id: r for r in results if r.outcome == Outcome.ENROLLED}
     batch_ids: set[int] = set()
@@ -768,9 +770,8 @@ def apply_plan(results: Iterable[LineResult], *, actor: User, now: datetime) -> 
             )
             .order_by(EnrollmentBatch.id)
         ):
-            batch.status = BatchStatus.SENT
-            batch.sent_at = now
-            batch.sent_by = actor
+            # After the enrolling: only those still waiting for a number hear "sent".
+            mark_sent(batch, actor=actor, now=now, by_kpj_import=True)
             sent.append(batch.label)
     return sent
 

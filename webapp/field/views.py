@@ -2,7 +2,7 @@ from __future__ import annotations
 
 import uuid
 
-from flask import abort, redirect, render_template, request, url_for
+from flask import abort, jsonify, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 from flask_login import current_user
 from flask_wtf.csrf import CSRFError
@@ -11,6 +11,7 @@ from sqlalchemy.exc import IntegrityError
 
 from ..clock import today_in_semarang
 from ..domain.choices import load_form_choices
+from ..domain.phone_rules import phone_rules
 from ..domain.reference import HEIR_RELATIONSHIPS, load_settings
 from ..domain.registrations import count_by_status, parse_client_id, store_registration
 from ..domain.schemas import validate_registration
@@ -42,6 +43,7 @@ def home():
 def _render_form(values, errors, status: int = 200, notice: str | None = None, choices=None):
     # Each form carries its own id, so that sending it twice stores it once.
     client_id = parse_client_id(values.get("client_id")) or str(uuid.uuid4())
+    choices = choices or load_form_choices()
     return render(
         "field/register.html",
         "field/_register_form.html",
@@ -50,8 +52,10 @@ def _render_form(values, errors, status: int = 200, notice: str | None = None, c
         errors=errors,
         notice=notice,
         client_id=client_id,
-        choices=choices or load_form_choices(),
+        choices=choices,
         relationships=HEIR_RELATIONSHIPS,
+        # The page (not the htmx fragment) carries the rules made with the same choices.
+        phone_rules=lambda: phone_rules(choices, load_settings()),
     )
 
 
@@ -126,6 +130,18 @@ def expired_form(err: CSRFError):
         )
         return _render_form(request.form, {}, status=422, notice=notice)
     return render_template("errors/error.html", error=err), 400
+
+
+@bp.get("/rules.json")
+@role_required(Role.VOLUNTEER)
+def rules():
+    """The registration rules the phone applies before saving, in the volunteer's language
+    (``domain.phone_rules``). Precached by the service worker; the form page carries the
+    same document too, fresh with each page."""
+    response = jsonify(phone_rules(load_form_choices(), load_settings()))
+    response.headers["Cache-Control"] = "no-cache"
+    response.vary.add("Cookie")  # the language
+    return response
 
 
 @bp.get("/outbox")

@@ -9,11 +9,13 @@ from dataclasses import dataclass, fields, replace
 from datetime import date, datetime
 from typing import Any
 
-from sqlalchemy import Select, exists, select, tuple_
+from sqlalchemy import Select, exists, or_, select, tuple_
 
 from ..clock import semarang_days
 from ..domain.nik import normalise_nik
-from ..domain.parsing import MAX_ROW_ID, in_date_range, parse_date, parse_row_id
+from ..domain.parsing import MAX_ROW_ID, in_date_range, is_digits, parse_date, parse_row_id
+from ..domain.registrations import parse_reference
+from ..domain.schemas import normalise_phone
 from ..extensions import db
 from ..lifecycle import RegistrationStatus
 from ..models import Flag, Registration, RegistrationFlag
@@ -21,7 +23,8 @@ from ..models import Flag, Registration, RegistrationFlag
 PAGE_SIZE = 50
 SORTS = ("newest", "oldest", "name")
 ALL_STATUSES = "all"
-REFERENCE_PATTERN = re.compile(r"^PS-?([0-9A-Z]{4})-?([0-9A-Z]{4})$")
+REFERENCE_WITH_PREFIX = 10  # letters and digits in 'PS-28T5-CY4T'
+NIK_DIGITS = 16
 NAME_KEY_MAX = 100  # a name is at most 100 characters
 
 
@@ -76,14 +79,29 @@ def parse_filters(args) -> QueueFilters:
 
 
 def search_condition(q: str):
-    """16 digits: the exact NIK. A reference: that reference. Otherwise: part of the name."""
+    """What the office types to find a record, each on its own index:
+
+    - 16 digits (spaces, dots, dashes allowed): the exact NIK;
+    - an Indonesian mobile number (08..., 628..., +628..., spaces or dashes allowed):
+      the worker's phone, as stored (+628...);
+    - a reference, with or without its PS- prefix and dashes, any case, O for 0 and
+      I or L for 1 (``registrations.parse_reference``): that reference. Without the
+      prefix eight letters may also be a name ("Setiawan" reads as SET1AWAN), so
+      names containing the text are found too;
+    - anything else: part of the name.
+    """
     digits = normalise_nik(q)
-    if digits.isdigit() and len(digits) == 16:
+    if is_digits(digits) and len(digits) == NIK_DIGITS:
         return Registration.nik == digits
-    ref = REFERENCE_PATTERN.match(q.upper())
-    if ref:
-        return Registration.reference == f"PS-{ref.group(1)}-{ref.group(2)}"
-    return Registration.name_key.contains(" ".join(q.lower().split()), autoescape=True)
+    if (phone := normalise_phone(q)) is not None:
+        return Registration.phone == phone
+    name = Registration.name_key.contains(" ".join(q.lower().split()), autoescape=True)
+    reference = parse_reference(q)
+    if reference is None:
+        return name
+    if sum(char.isalnum() for char in q) == REFERENCE_WITH_PREFIX:  # typed with its PS
+        return Registration.reference == reference
+    return or_(Registration.reference == reference, name)
 
 
 def filtered(f: QueueFilters) -> Select:

@@ -2,7 +2,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from flask import abort, flash, redirect, render_template, request, url_for
+from flask import Response, abort, flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 from flask_login import current_user
 from sqlalchemy import select
@@ -25,6 +25,14 @@ from ..models import Registration, Role, User, utcnow
 from ..security import local_path, role_required
 from ..uploads import upload_limit
 from . import bp
+from .blk import (
+    INTERESTS,
+    blk_csv,
+    blk_page,
+    interest_names,
+    local_phone,
+    parse_blk_filters,
+)
 from .decisions import (
     REJECT_REASONS,
     Decision,
@@ -240,7 +248,41 @@ def field_health():
         silent=phones.silent,
         now=now,
         waiting=phones.waiting,
+        discarded=phones.discarded,
     )
+
+
+@bp.get("/blk")
+@role_required(Role.COORDINATOR)
+def blk():
+    """The workers interested in the BLK's training or job fairs."""
+    filters = parse_blk_filters(request.args)
+    return render_template(
+        "review/blk.html",
+        filters=filters,
+        results=blk_page(filters),
+        interests=INTERESTS,
+        interest_names=interest_names,
+        local_phone=local_phone,
+        **registration_choices(),
+    )
+
+
+@bp.get("/blk.csv")
+@role_required(Role.COORDINATOR)
+def blk_download():
+    """The same list, every page, as CSV for the BLK unit; every download audited."""
+    filters = parse_blk_filters(request.args)
+    text, rows = blk_csv(filters)
+    record_event(
+        "blk.download", actor=current_user, details={**filters.as_params(after=""), "rows": rows}
+    )
+    db.session.commit()
+    response = Response(text, mimetype="text/csv; charset=utf-8")
+    response.headers["Content-Disposition"] = (
+        f'attachment; filename="pijar-semar-minat-blk-{today_in_semarang().isoformat()}.csv"'
+    )
+    return response
 
 
 @bp.errorhandler(RequestEntityTooLarge)

@@ -16,10 +16,17 @@ from sqlalchemy.orm.exc import StaleDataError
 from werkzeug.exceptions import RequestEntityTooLarge
 
 from ..clock import today_in_semarang
-from ..domain.accounts import authenticate
+from ..domain.accounts import DEACTIVATED_MESSAGE, AccountDeactivated, authenticate
 from ..domain.audit import record_event
 from ..domain.choices import load_form_choices
-from ..domain.devices import device_for_token, issue_device, revoke_device
+from ..domain.devices import (
+    device_for_token,
+    device_holding,
+    issue_device,
+    renew_device,
+    renewable_device,
+    revoke_device,
+)
 from ..domain.ingest import IngestConflict, Sender, ingest
 from ..domain.json_input import UnreadableJson, read_json
 from ..domain.reference import load_settings
@@ -27,7 +34,7 @@ from ..extensions import csrf, db, limiter
 from ..models import utcnow
 from ..security import public
 from . import bp
-from .updates import record_heartbeat, updates_for
+from .updates import record_discards, record_heartbeat, updates_for
 
 MAX_ITEMS = 200
 MAX_BYTES = 1024 * 1024
@@ -59,12 +66,14 @@ def read_body(*, max_bytes: int) -> Any:
         return None
 
 
-def authenticated_device():
+def bearer_token() -> str:
     header = request.headers.get("Authorization", "")
     scheme, _sep, token = header.partition(" ")
-    if scheme.lower() != "bearer":
-        return None
-    return device_for_token(token.strip())
+    return token.strip() if scheme.lower() == "bearer" else ""
+
+
+def authenticated_device():
+    return device_for_token(bearer_token())
 
 
 def device_token_required(view):
@@ -82,11 +91,17 @@ def device_token_required(view):
 
 
 def unauthorized():
+    """401 for a token that cannot sync; ``deactivated`` when its volunteer's account is
+    (the phone then says so instead of asking for a login that cannot succeed)."""
+    headers = {"WWW-Authenticate": 'Bearer realm="pijar-semar"'}
+    holder = device_holding(bearer_token())
+    if holder is not None and not holder.user.active:
+        return api_error(401, "deactivated", str(DEACTIVATED_MESSAGE), **headers)
     return api_error(
         401,
         "unauthorized",
         _("Token perangkat tidak berlaku. Masuk lagi untuk melanjutkan pengiriman."),
-        **{"WWW-Authenticate": 'Bearer realm="pijar-semar"'},
+        **headers,
     )
 
 
@@ -104,17 +119,29 @@ def create_device():
     username, password = body.get("username"), body.get("password")
     if not isinstance(username, str) or not isinstance(password, str):
         return api_error(400, "bad_request", _("Kirim JSON dengan username dan password."))
-    user = authenticate(username, password)
+    try:
+        user = authenticate(username, password)
+    except AccountDeactivated as refused:
+        record_event("device.login_deactivated", actor=None, target=refused.user)
+        db.session.commit()
+        return api_error(401, "deactivated", str(DEACTIVATED_MESSAGE))
     if user is None:
         record_event("device.login_failed", actor=None, details={"username": username[:64]})
         db.session.commit()
         return api_error(401, "unauthorized", _("Nama pengguna atau kata sandi salah."))
-    label = body.get("label") if isinstance(body.get("label"), str) else ""
     lifetime = timedelta(days=current_app.config["DEVICE_TOKEN_DAYS"])
-    device, token = issue_device(user, label, lifetime=lifetime)
-    record_event("device.created", actor=user, target=device, details={"label": device.label})
+    # A phone that logs in again names the device it already is: it stays that device.
+    device = renewable_device(user, body.get("device_id"))
+    renewed = device is not None
+    if device is not None:
+        token = renew_device(device, lifetime=lifetime)
+        record_event("device.renewed", actor=user, target=device, details={"label": device.label})
+    else:
+        label = body.get("label") if isinstance(body.get("label"), str) else ""
+        device, token = issue_device(user, label, lifetime=lifetime)
+        record_event("device.created", actor=user, target=device, details={"label": device.label})
     db.session.commit()
-    return jsonify(device_id=device.id, token=token), 201
+    return jsonify(device_id=device.id, token=token, renewed=renewed), 201
 
 
 @bp.delete("/devices/current")
@@ -154,10 +181,12 @@ def sync():
                 choices=load_form_choices(),
                 today=today_in_semarang(),
             )
-            record_heartbeat(device, body.get("device"), now=utcnow())
+            now = utcnow()
+            discarded = record_discards(device, body.get("discarded"), now=now)
+            record_heartbeat(device, body.get("device"), now=now)
             updates, cursor = updates_for(device, body.get("cursor"))
             db.session.commit()
-            return jsonify(results=results, updates=updates, cursor=cursor)
+            return jsonify(results=results, updates=updates, cursor=cursor, discarded=discarded)
         except RETRYABLE as err:
             db.session.rollback()
             log.info("sync batch retried (%s), attempt %d", type(err).__name__, attempt + 1)

@@ -32,7 +32,8 @@
    */
   async function planNext(result) {
     const sync = self.pijarSync;
-    if (result.status === 'auth') return; // nothing goes until the volunteer logs in again
+    // Nothing goes until the volunteer logs in again, or an admin reactivates the account.
+    if (result.status === 'auth' || result.status === 'deactivated') return;
     if (result.status === 'busy') return scheduleSync(sync.BUSY_RETRY_MS * (1 + Math.random()));
     if (RETRY.includes(result.status)) {
       failures += 1;

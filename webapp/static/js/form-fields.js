@@ -9,6 +9,9 @@
 
   const NOT_PAYLOAD = ['csrf_token', 'client_id'];
   const SUMMARY_CLASS = 'error-summary';
+  const WARNING_CLASS = 'field-warning';
+  // Typed DD-MM-YYYY as on the KTP; the payload carries YYYY-MM-DD (validate.js converts).
+  const BIRTH_DATE = 'birth_date';
 
   /** @param {Element} el @returns {el is HTMLInputElement | HTMLSelectElement | HTMLTextAreaElement} */
   function isField(el) {
@@ -17,7 +20,8 @@
   }
 
   /**
-   * The form's fields by name (the sync payload's keys); empty ones as ''.
+   * The form's fields by name (the sync payload's keys); empty ones as ''. The birth date
+   * as the payload carries it (YYYY-MM-DD) when it can be read, else as typed.
    * @param {HTMLFormElement} form
    * @returns {Record<string, string>}
    */
@@ -30,7 +34,7 @@
         if (el.checked) payload[el.name] = el.value;
         else if (!(el.name in payload)) payload[el.name] = '';
       } else {
-        payload[el.name] = el.value;
+        payload[el.name] = el.name === BIRTH_DATE ? self.pijarValidate.wireDate(el.value) : el.value;
       }
     }
     return payload;
@@ -45,27 +49,29 @@
    * Put a saved payload back into the form, kecamatan list and NIK reading included.
    * @param {HTMLFormElement} form
    * @param {Payload} payload
+   * @param {string[]} [only] fill these fields and leave the others as they are
    */
-  function fillForm(form, payload) {
+  function fillForm(form, payload, only) {
+    const fills = (/** @type {string} */ name) => !only || only.includes(name);
     for (const el of Array.from(form.elements)) {
-      if (!isField(el)) continue;
+      if (!isField(el) || !fills(el.name)) continue;
       const value = payload[el.name] == null ? '' : String(payload[el.name]);
       if (el instanceof HTMLInputElement && (el.type === 'radio' || el.type === 'checkbox')) {
         el.checked = value !== '' && el.value === value;
       } else if (el.name !== 'kelurahan_code') {
-        el.value = value;
+        el.value = el.name === BIRTH_DATE ? self.pijarValidate.shownDate(value) : value;
       }
     }
     const code = String(payload.kelurahan_code || '');
     const kecamatan = form.querySelector('select[data-kecamatan-for]');
     const kelurahan = form.querySelector('select[name=kelurahan_code]');
-    if (kecamatan instanceof HTMLSelectElement) {
+    if (kecamatan instanceof HTMLSelectElement && fills('kelurahan_code')) {
       kecamatan.value = code.split('.').slice(0, 3).join('.');
       fireChange(kecamatan); // narrows the kelurahan list (register.js)
     }
-    if (kelurahan instanceof HTMLSelectElement) kelurahan.value = code;
-    fireChange(form.querySelector('select[name=occupation]'));
-    fireChange(form.querySelector('input[name=nik]'));
+    if (kelurahan instanceof HTMLSelectElement && fills('kelurahan_code')) kelurahan.value = code;
+    if (fills('occupation')) fireChange(form.querySelector('select[name=occupation]'));
+    if (fills('nik')) fireChange(form.querySelector('input[name=nik]'));
   }
 
   /** Empty the form for the next worker. @param {HTMLFormElement} form */
@@ -80,6 +86,7 @@
 
   /** @param {HTMLFormElement} form */
   function clearMessages(form) {
+    showWarnings(form, []);
     form.querySelectorAll(`.${SUMMARY_CLASS}, .field-error`).forEach((el) => el.remove());
     form.querySelectorAll('.has-error').forEach((el) => el.classList.remove('has-error'));
     form.querySelectorAll('[aria-invalid]').forEach((el) => {
@@ -114,12 +121,14 @@
   }
 
   /**
-   * The server's messages beside their fields, with a summary at the top that takes focus.
+   * The server's messages beside their fields, with a summary at the top that takes focus
+   * (unless the caller moves the focus itself: `focus` 'none').
    * @param {HTMLFormElement} form
    * @param {Record<string, string[]>} errors
    * @param {string} title the summary's heading
+   * @param {'summary' | 'none'} [focus]
    */
-  function showMessages(form, errors, title) {
+  function showMessages(form, errors, title, focus = 'summary') {
     clearMessages(form);
     const names = Object.keys(errors);
     if (names.length === 0) return;
@@ -146,11 +155,43 @@
     const hiddenInputs = form.querySelector('input[name=client_id]');
     if (hiddenInputs) hiddenInputs.after(summary);
     else form.prepend(summary);
+    if (focus === 'none') return;
     summary.focus();
     summary.scrollIntoView({ block: 'start' });
   }
 
+  /**
+   * Warnings beside their fields, in place of earlier ones: a second look, never a block.
+   * @param {HTMLFormElement} form
+   * @param {PhoneWarning[]} warnings
+   */
+  function showWarnings(form, warnings) {
+    form.querySelectorAll(`.${WARNING_CLASS}`).forEach((el) => el.remove());
+    form.querySelectorAll('[aria-describedby*="-warning"]').forEach((el) => {
+      const ids = (el.getAttribute('aria-describedby') || '').split(' ').filter((id) => id && !id.endsWith('-warning'));
+      if (ids.length) el.setAttribute('aria-describedby', ids.join(' '));
+      else el.removeAttribute('aria-describedby');
+    });
+    /** @type {Map<string, string[]>} */
+    const byField = new Map();
+    for (const warning of warnings) byField.set(warning.field, [...(byField.get(warning.field) || []), warning.message]);
+    for (const [name, messages] of byField) {
+      const container = form.querySelector(`[data-field="${CSS.escape(name)}"]`);
+      if (!container) continue;
+      const note = document.createElement('p');
+      note.className = WARNING_CLASS;
+      note.id = `${name}-warning`;
+      note.textContent = messages.join(' ');
+      container.append(note);
+      const input = container.matches('fieldset.choices') ? container : form.querySelector(`#${CSS.escape(name)}`);
+      if (input) {
+        const ids = (input.getAttribute('aria-describedby') || '').split(' ').filter(Boolean);
+        input.setAttribute('aria-describedby', [...ids, note.id].join(' '));
+      }
+    }
+  }
+
   /** @type {PijarForm} */
-  const formFields = { readPayload, fillForm, emptyForm, clearMessages, showMessages };
+  const formFields = { readPayload, fillForm, emptyForm, clearMessages, showMessages, showWarnings };
   self.pijarForm = formFields;
 })();

@@ -22,6 +22,8 @@ interface PijarConfig {
     /** The form reopening a record sent back: append the record's client_id. */
     fix: string;
     outbox: string;
+    /** The registration rules the phone checks before saving (PhoneRules, pages.d.ts). */
+    rules: string;
     worker: string;
     /** Where static files are served from (the service worker caches them). */
     static: string;
@@ -64,8 +66,13 @@ declare var pijarConfig: PijarConfig;
 
 /** Where a record stands on the phone: only a server receipt makes it 'sent'. */
 type OutboxState = 'waiting' | 'needs_fix' | 'sent';
-/** Where a record stands at the office (webapp/lifecycle.py, PHONE_STATUS). */
-type ServerStatus = 'in_review' | 'needs_fix' | 'approved' | 'rejected' | 'enrolled';
+/**
+ * Where a record stands at the office (webapp/lifecycle.py, PHONE_WORDS; DESIGN.md, Sync
+ * API): 'refused' (BPJS did not accept the worker) and 'exited' are worded ahead of the
+ * server sending them.
+ */
+type ServerStatus = 'in_review' | 'needs_fix' | 'approved' | 'in_batch' | 'sent_to_bpjs' | 'enrolled'
+  | 'refused' | 'rejected' | 'duplicate' | 'exited';
 /** A form's fields by name: strings from the form; the server's copy has some numbers. */
 type Payload = Record<string, string | number | null>;
 /** Messages by field name, as the server words them. */
@@ -87,15 +94,22 @@ interface OutboxItem {
   payload: Payload | null;
   state: OutboxState;
   server_status: ServerStatus | null;
-  /** The server's reference, once it has one. */
+  /** The server's reference, once it has one (the phone's own unless they collided). */
   ref: string | null;
-  /** 'HP-1A2B-3C4D': the reference the volunteer sees before the server's. */
+  /**
+   * The reference the phone made from client_id when the record was saved, 'PS-XXXX-XXXX'
+   * (older records: 'HP-1A2B-3C4D', which the server never used). Shown until the server's.
+   */
   local_ref: string;
   errors: FieldErrors | null;
   /** Set by the phone with state 'needs_fix'; cleared by a correction. Absent on older records. */
   problem?: OutboxProblem | null;
-  /** A coordinator's note. */
+  /** A coordinator's note; cleared once the fix is sent. */
   note: string | null;
+  /** The BPJS Ketenagakerjaan participant number, once enrolled. Absent on older records. */
+  kpj?: string | null;
+  /** The reference of the registration kept when this one is a duplicate. */
+  duplicate_of?: string | null;
   name: string;
   masked_nik: string;
   created_at: string;
@@ -126,6 +140,10 @@ interface SyncUpdate {
   note?: string;
   /** Only when the record is sent back: the server's copy, to fix and send again. */
   payload?: Payload;
+  /** Only with 'enrolled'. */
+  kpj?: string;
+  /** Only with 'duplicate': the reference of the registration kept. */
+  duplicate_of?: string;
 }
 
 /** The body of a 200 from POST /api/v1/sync. */
@@ -156,13 +174,58 @@ interface PijarMeta {
   last_error: {at: string; status: number};
   /** When the browser was asked to keep the outbox (asked once). */
   persist_asked: string;
+  /** What the next registration starts with: the previous one's drive, place and work. */
+  carry_over: CarryOver;
+  /** The server said the volunteer's account is deactivated (cleared by any 200). */
+  account_deactivated: boolean;
+  /** Records discarded on this phone before the office ever had them (the heartbeat's count). */
+  discarded_count: number;
+  /** The unsent records as they were when last saved to a file ("Simpan ke file"). */
+  last_export: {at: string; records: SentRecord[]};
 }
 type MetaKey = keyof PijarMeta;
 
-/** The IndexedDB schema (idb's DBSchema shape). */
+/**
+ * The meta store's keys: the server's (PijarConfig.meta) and those only the phone uses,
+ * named in outbox.js (pijarOutbox.META).
+ */
+type PijarMetaKeys = PijarConfig['meta'] & {
+  carryOver: 'carry_over';
+  accountDeactivated: 'account_deactivated';
+  discardedCount: 'discarded_count';
+  lastExport: 'last_export';
+};
+
+/** The fields a registration passes to the next one (see draft.js), by form name. */
+type CarryOver = Record<string, string>;
+
+/** A half-filled form, kept as the volunteer types (version 2 of the database). */
+interface Draft {
+  /** 'new' for a new registration, or the client_id of the record being edited. */
+  key: string;
+  payload: Record<string, string>;
+  saved_at: string;
+}
+
+/**
+ * A record discarded on this phone that the office may hold: kept until a 200 answers a
+ * request carrying it. No personal data.
+ */
+interface Discard {
+  client_id: string;
+  reason: string;
+  at: string;
+}
+
+/** How the office learns of a discard: an event on its record, or the heartbeat's count. */
+type DiscardReport = 'event' | 'count';
+
+/** The IndexedDB schema (idb's DBSchema shape). Version 2 added drafts and discards. */
 type PijarDB = {
   outbox: {key: string; value: OutboxItem; indexes: {state_created: [string, string]}};
   meta: {key: MetaKey; value: PijarMeta[MetaKey]};
+  drafts: {key: string; value: Draft};
+  discards: {key: string; value: Discard};
 };
 
 interface PijarOutbox {
@@ -170,16 +233,42 @@ interface PijarOutbox {
   available(): Promise<boolean>;
   /** `callback` runs after any change, in this page, another tab or the worker. */
   onChange(callback: () => void): void;
+  /** The meta store's keys, the server's and the phone's own. */
+  META: PijarMetaKeys;
   add(payload: Record<string, string>): Promise<OutboxItem>;
-  /** null when there is no such record to fix (any more). */
+  /**
+   * New content for a record not yet sent, sent back, or at the office still in review
+   * (sent again under its id, an edit); null when it can no longer be changed.
+   */
   saveCorrection(clientId: string, payload: Record<string, string>): Promise<OutboxItem | null>;
+  /**
+   * Take a waiting or needs-fix record off the phone, telling the office (see
+   * DiscardReport); null when it cannot be discarded (sent meanwhile, or gone).
+   */
+  discard(clientId: string, reason: string): Promise<DiscardReport | null>;
+  /** Discards not yet carried by a request that got a 200, for the next sync. */
+  pendingDiscards(): Promise<Discard[]>;
+  /** A 200 answered a request carrying these discards. */
+  forgetDiscards(clientIds: string[]): Promise<void>;
+  getDraft(key: string): Promise<Draft | undefined>;
+  putDraft(draft: Draft): Promise<void>;
+  deleteDraft(key: string): Promise<void>;
+  /** Drafts on this phone (their keys). */
+  draftKeys(): Promise<string[]>;
+  clearDrafts(): Promise<void>;
   get(clientId: string): Promise<OutboxItem | undefined>;
   /** Newest first. */
   list(): Promise<OutboxItem[]>;
   counts(): Promise<OutboxCounts>;
   /** The oldest waiting records. */
   waitingBatch(limit: number): Promise<OutboxItem[]>;
-  unsentForExport(): Promise<SyncItem[]>;
+  /** Waiting and needs-fix records, oldest first (for a file, or the logout check). */
+  unsent(): Promise<OutboxItem[]>;
+  /**
+   * Take unsent records off the phone that are in a saved file as they are now (logout
+   * after "Simpan ke file"); returns how many.
+   */
+  removeExported(exported: SentRecord[]): Promise<number>;
   markAttempted(clientIds: string[]): Promise<void>;
   /** Set aside a record the server cannot read; false when it changed since it was sent. */
   markUnreadable(sent: SentRecord): Promise<boolean>;
@@ -195,7 +284,20 @@ interface PijarOutbox {
   applyResponse(records: Map<string, OutboxItem>, sent: SentRecord[], body: SyncResponse): AppliedResponse;
   applyProblem(item: OutboxItem, sent: SentRecord, problem: OutboxProblem): boolean;
   maskNik(value: string | number | null | undefined): string;
-  localRef(clientId: string): string;
+  /** 'PS-XXXX-XXXX': the first 5 bytes of the id in Crockford base32 (DESIGN.md, References). */
+  reference(clientId: string): string;
+  /** The reference to give the worker: the server's once known, else the phone's. */
+  shownRef(item: Pick<OutboxItem, 'ref' | 'local_ref'>): string;
+  /** The server gave another reference than the one the phone showed (a collision). */
+  refChanged(item: Pick<OutboxItem, 'ref' | 'local_ref'>): boolean;
+  /** The office may hold this record: a discard is then an event on it, not a count. */
+  knownToServer(item: Pick<OutboxItem, 'ref' | 'server_status'>): boolean;
+  /** Waiting or sent back: the volunteer may still open, change or discard it. */
+  editable(item: Pick<OutboxItem, 'state' | 'payload'>): boolean;
+  /** Every unsent record is in the saved file as it is now. */
+  coveredByExport(unsent: SentRecord[], exported: SentRecord[] | undefined): boolean;
+  /** One record as the sync API (and a saved file) carries it. */
+  syncItem(item: OutboxItem): SyncItem;
   isoWithOffset(date: Date): string;
 }
 
@@ -203,7 +305,8 @@ declare var pijarOutbox: PijarOutbox;
 
 // --- The sync engine (sync.js) --------------------------------------------------------
 
-type SyncStatus = 'sent' | 'idle' | 'offline' | 'retry' | 'auth' | 'busy' | 'stuck';
+/** 'auth': log in again; 'deactivated': the account is switched off (the queue stays). */
+type SyncStatus = 'sent' | 'idle' | 'offline' | 'retry' | 'auth' | 'deactivated' | 'busy' | 'stuck';
 
 interface SyncResult {
   status: SyncStatus;

@@ -26,9 +26,11 @@
 
   /**
    * @param {string} username @param {string} password
-   * @returns {Promise<{device_id: number, token: string} | null>}
+   * @param {number | undefined} deviceId the device this phone already is, if any: the
+   *   server renews it (same device, new token) when it is this volunteer's and not revoked
+   * @returns {Promise<{device_id: number, token: string, renewed?: boolean} | null>}
    */
-  async function requestDeviceToken(username, password) {
+  async function requestDeviceToken(username, password, deviceId) {
     const abort = new AbortController();
     const timer = setTimeout(() => abort.abort(), DEVICE_TIMEOUT_MS);
     try {
@@ -36,7 +38,9 @@
         method: 'POST',
         credentials: 'same-origin',
         headers: { 'Content-Type': 'application/json' },
-        body: JSON.stringify({ username, password, label: `${deviceKind()} ${username}`.slice(0, 100) }),
+        body: JSON.stringify({
+          username, password, label: `${deviceKind()} ${username}`.slice(0, 100), device_id: deviceId,
+        }),
         signal: abort.signal,
       });
       if (response.status !== 201) return null;
@@ -60,14 +64,18 @@
   async function rememberDevice(username, password) {
     const outbox = self.pijarOutbox;
     if (!username || !password || !(await outbox.available())) return;
-    const device = await requestDeviceToken(username, password);
-    if (!device) return;
     const old = await outbox.getMeta(META.device);
+    const device = await requestDeviceToken(username, password, old?.device_id);
+    if (!device) return;
+    // Renewed, the phone stays the device it was: its cursor holds, its old token is void.
+    const renewed = Boolean(old && old.device_id === device.device_id);
+    // Another device reads the decisions from the start, not from the old one's cursor.
+    if (!renewed) await outbox.deleteMeta(META.cursor);
     await outbox.setMeta(META.device, {
       token: device.token, device_id: device.device_id, username, created_at: new Date().toISOString(),
     });
     await outbox.deleteMeta(META.authNeeded);
-    if (old && old.token && old.token !== device.token) revokeOldToken(old.token);
+    if (!renewed && old && old.token && old.token !== device.token) revokeOldToken(old.token);
   }
 
   /** @param {SubmitEvent} event */

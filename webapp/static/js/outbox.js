@@ -11,16 +11,33 @@
 
   const CONFIG = self.pijarConfig;
   const DB_NAME = CONFIG.db.name;
-  const DB_VERSION = 1;
+  // 2: drafts and discards. Phones hold version 1 databases: upgrades only ever add.
+  const DB_VERSION = 2;
   const OUTBOX_STORE = CONFIG.db.outboxStore;
   const META_STORE = CONFIG.db.metaStore;
+  const DRAFT_STORE = 'drafts'; // half-filled forms, by 'new' or the client_id edited
+  const DISCARD_STORE = 'discards'; // discards the office has yet to hear of
   const BY_STATE = CONFIG.db.byState; // [state, created_at]: oldest waiting first
-  const META = CONFIG.meta;
+  /** @type {PijarMetaKeys} the server's keys and the phone's own */
+  const META = {
+    ...CONFIG.meta,
+    carryOver: 'carry_over',
+    accountDeactivated: 'account_deactivated',
+    discardedCount: 'discarded_count',
+    lastExport: 'last_export',
+  };
   const FORM_VERSION = 1;
   const STATES = /** @type {const} */ (['waiting', 'needs_fix', 'sent']);
   const CHANNEL_NAME = CONFIG.channelName;
   const CHANGED_EVENT = CONFIG.events.outboxChanged;
+  const LOCK_NAME = CONFIG.lockName; // the sync engine's: no record is discarded in flight
   const MASK = '••';
+  const CROCKFORD = '0123456789ABCDEFGHJKMNPQRSTVWXYZ';
+  const REFERENCE_PREFIX = 'PS-';
+  const MAX_REASON = 200;
+  const MAX_DISCARDS_SENT = 200;
+  // Edited from the phone while the office may still take new content (DESIGN.md, Sync API).
+  const EDITABLE_AT_OFFICE = [null, 'in_review', 'needs_fix'];
 
   /** @type {Promise<import('idb').IDBPDatabase<PijarDB>> | null} */
   let dbPromise = null;
@@ -38,7 +55,11 @@
             outbox.createIndex(BY_STATE, ['state', 'created_at']);
             db.createObjectStore(META_STORE);
           }
-          // if (oldVersion < 2) { ...add stores or indexes here, never drop... }
+          if (oldVersion < 2) {
+            db.createObjectStore(DRAFT_STORE);
+            db.createObjectStore(DISCARD_STORE, { keyPath: 'client_id' });
+          }
+          // if (oldVersion < 3) { ...add stores or indexes here, never drop... }
         },
         blocking() {
           // A newer version of the app wants to upgrade the schema: let it.
@@ -80,10 +101,67 @@
     return `${nik.slice(0, 4)} ${nik.slice(4, 6)}${MASK} ${MASK}${MASK} ${nik.slice(12)}`;
   }
 
-  /** A short reference shown before the server's: 'HP-1A2B-3C4D'. @param {string} clientId */
-  function localRef(clientId) {
-    const hex = clientId.replace(/-/g, '').toUpperCase();
-    return `HP-${hex.slice(0, 4)}-${hex.slice(4, 8)}`;
+  /**
+   * The registration's reference, 'PS-XXXX-XXXX': the id's first 5 bytes (40 bits,
+   * big-endian) in Crockford base32, as the server makes it too. '' for an id that is
+   * not a UUID. @param {string} clientId
+   */
+  function reference(clientId) {
+    const hex = String(clientId).replace(/-/g, '').slice(0, 10);
+    if (!/^[0-9a-fA-F]{10}$/.test(hex)) return '';
+    let value = parseInt(hex, 16); // below 2 ** 40: exact in a double
+    let code = '';
+    for (let i = 0; i < 8; i += 1) {
+      code = CROCKFORD[value % 32] + code;
+      value = Math.floor(value / 32);
+    }
+    return `${REFERENCE_PREFIX}${code.slice(0, 4)}-${code.slice(4)}`;
+  }
+
+  /** The reference to give the worker. @param {Pick<OutboxItem, 'ref' | 'local_ref'>} item */
+  function shownRef(item) {
+    return item.ref || item.local_ref;
+  }
+
+  /**
+   * The server stored the record under another reference than the phone showed (the
+   * rare collision). Older records' 'HP-' numbers were never meant to last: no change.
+   * @param {Pick<OutboxItem, 'ref' | 'local_ref'>} item
+   */
+  function refChanged(item) {
+    return Boolean(item.ref && item.local_ref.startsWith(REFERENCE_PREFIX) && item.ref !== item.local_ref);
+  }
+
+  /**
+   * The office may hold it: it gave a reference or a decision. (A record never answered
+   * has neither: if a response was lost, the office may hold it unknown to the phone.)
+   * @param {Pick<OutboxItem, 'ref' | 'server_status'>} item
+   */
+  function knownToServer(item) {
+    return Boolean(item.ref || item.server_status);
+  }
+
+  /** @param {Pick<OutboxItem, 'state' | 'payload'>} item */
+  function editable(item) {
+    return (item.state === 'waiting' || item.state === 'needs_fix') && item.payload !== null;
+  }
+
+  /**
+   * Every unsent record is in the file as it is now (same id, not changed since).
+   * @param {SentRecord[]} unsent
+   * @param {SentRecord[] | undefined} exported
+   */
+  function coveredByExport(unsent, exported) {
+    const saved = new Map((exported || []).map((r) => [r.client_id, r.updated_at]));
+    return unsent.every((r) => saved.get(r.client_id) === r.updated_at);
+  }
+
+  /** @param {OutboxItem} item @returns {SyncItem} */
+  function syncItem(item) {
+    return {
+      client_id: item.client_id, form_version: item.form_version,
+      captured_at: item.captured_at, payload: item.payload,
+    };
   }
 
   /** ISO 8601 with the phone's offset, e.g. 2026-11-06T09:12:00+07:00. @param {Date} date */
@@ -116,7 +194,7 @@
     /** @type {OutboxItem} */
     const item = {
       client_id: clientId, form_version: FORM_VERSION, captured_at: isoWithOffset(now),
-      payload, state: 'waiting', server_status: null, ref: null, local_ref: localRef(clientId),
+      payload, state: 'waiting', server_status: null, ref: null, local_ref: reference(clientId),
       errors: null, note: null, name: payload.full_name || '', masked_nik: maskNik(payload.nik),
       created_at: now.toISOString(), updated_at: now.toISOString(), attempts: 0,
     };
@@ -127,16 +205,20 @@
   }
 
   /**
-   * Save the corrected fields of a needs-fix record; it waits to be sent again, same id.
+   * Save new content for a record: a correction of one sent back, a change to one not yet
+   * sent, or (sent while the volunteer was changing it) one the office still has in
+   * review, which goes again under its id as an edit. It waits to be sent, same id.
    * @param {string} clientId
    * @param {Record<string, string>} payload
-   * @returns {Promise<OutboxItem | null>} null when there is no such record to fix
+   * @returns {Promise<OutboxItem | null>} null when there is no such record to change
    */
   async function saveCorrection(clientId, payload) {
     const db = await openOutbox();
-    const tx = db.transaction(OUTBOX_STORE, 'readwrite');
-    const item = await tx.store.get(clientId);
-    if (!item || item.state !== 'needs_fix') {
+    const tx = db.transaction([OUTBOX_STORE, DRAFT_STORE], 'readwrite');
+    const store = tx.objectStore(OUTBOX_STORE);
+    const item = await store.get(clientId);
+    const changeable = item && (item.state !== 'sent' || EDITABLE_AT_OFFICE.includes(item.server_status));
+    if (!item || !changeable) {
       await tx.done;
       return null;
     }
@@ -144,10 +226,106 @@
       payload, state: 'waiting', errors: null, problem: null, name: payload.full_name || '',
       masked_nik: maskNik(payload.nik), updated_at: new Date().toISOString(),
     });
-    await tx.store.put(item);
+    await store.put(item);
+    await tx.objectStore(DRAFT_STORE).delete(clientId);
     await tx.done;
     notifyChanged();
     return item;
+  }
+
+  /**
+   * Run `task` while no sync is under way (the sync engine's lock), so that a record
+   * is never discarded while a request carrying it is in flight.
+   * @template T
+   * @param {() => Promise<T>} task
+   * @returns {Promise<T>}
+   */
+  async function betweenSyncs(task) {
+    const locks = typeof navigator === 'undefined' ? undefined : navigator.locks;
+    if (!locks) return task();
+    return locks.request(LOCK_NAME, () => task());
+  }
+
+  /**
+   * Take a waiting or needs-fix record off the phone. The office hears of it: an event
+   * on the record if it may hold it (a tombstone goes with the next sync), otherwise
+   * one more in the phone's count of discards (the heartbeat).
+   * @param {string} clientId
+   * @param {string} reason why, as the volunteer put it
+   * @returns {Promise<DiscardReport | null>} null when it cannot be discarded
+   */
+  async function discardItem(clientId, reason) {
+    const why = String(reason || '').trim().slice(0, MAX_REASON);
+    if (!why) throw new Error('a discard needs a reason');
+    const db = await openOutbox();
+    const report = await betweenSyncs(async () => {
+      const tx = db.transaction([OUTBOX_STORE, DRAFT_STORE, DISCARD_STORE, META_STORE], 'readwrite');
+      const item = await tx.objectStore(OUTBOX_STORE).get(clientId);
+      if (!item || (item.state !== 'waiting' && item.state !== 'needs_fix')) {
+        await tx.done;
+        return null;
+      }
+      /** @type {DiscardReport} */
+      let told = 'count';
+      if (knownToServer(item)) {
+        await tx.objectStore(DISCARD_STORE).put({ client_id: clientId, reason: why, at: new Date().toISOString() });
+        told = 'event';
+      } else {
+        const meta = tx.objectStore(META_STORE);
+        const count = /** @type {number | undefined} */ (await meta.get(META.discardedCount)) || 0;
+        await meta.put(count + 1, META.discardedCount);
+      }
+      await tx.objectStore(OUTBOX_STORE).delete(clientId);
+      await tx.objectStore(DRAFT_STORE).delete(clientId);
+      await tx.done;
+      return told;
+    });
+    if (report) notifyChanged();
+    return report;
+  }
+
+  /** Discards the office has yet to hear of, the oldest first. */
+  async function pendingDiscards() {
+    const db = await openOutbox();
+    const all = await db.getAll(DISCARD_STORE);
+    return all.sort((a, b) => a.at.localeCompare(b.at)).slice(0, MAX_DISCARDS_SENT);
+  }
+
+  /** @param {string[]} clientIds discards a 200 answered */
+  async function forgetDiscards(clientIds) {
+    if (clientIds.length === 0) return;
+    const db = await openOutbox();
+    const tx = db.transaction(DISCARD_STORE, 'readwrite');
+    for (const id of clientIds) await tx.store.delete(id);
+    await tx.done;
+  }
+
+  /** @param {string} key */
+  async function getDraft(key) {
+    const db = await openOutbox();
+    return db.get(DRAFT_STORE, key);
+  }
+
+  /** @param {Draft} draft */
+  async function putDraft(draft) {
+    const db = await openOutbox();
+    await db.put(DRAFT_STORE, draft, draft.key);
+  }
+
+  /** @param {string} key */
+  async function deleteDraft(key) {
+    const db = await openOutbox();
+    await db.delete(DRAFT_STORE, key);
+  }
+
+  async function draftKeys() {
+    const db = await openOutbox();
+    return /** @type {string[]} */ (await db.getAllKeys(DRAFT_STORE));
+  }
+
+  async function clearDrafts() {
+    const db = await openOutbox();
+    await db.clear(DRAFT_STORE);
   }
 
   /** @param {string} clientId */
@@ -185,17 +363,35 @@
     return db.getAllFromIndex(OUTBOX_STORE, BY_STATE, stateRange('waiting'), limit);
   }
 
-  /** Unsent records in the sync API's item shape, for saving to a file. */
-  async function unsentForExport() {
+  /** Waiting and needs-fix records, each group oldest first. */
+  async function unsent() {
     const db = await openOutbox();
-    const items = [
+    return [
       ...(await db.getAllFromIndex(OUTBOX_STORE, BY_STATE, stateRange('waiting'))),
       ...(await db.getAllFromIndex(OUTBOX_STORE, BY_STATE, stateRange('needs_fix'))),
     ];
-    return items.map((i) => ({
-      client_id: i.client_id, form_version: i.form_version,
-      captured_at: i.captured_at, payload: i.payload,
-    }));
+  }
+
+  /**
+   * Take off the phone the unsent records that are in a saved file as they are now.
+   * @param {SentRecord[]} exported
+   */
+  async function removeExported(exported) {
+    const saved = new Map(exported.map((r) => [r.client_id, r.updated_at]));
+    const db = await openOutbox();
+    const tx = db.transaction([OUTBOX_STORE, DRAFT_STORE], 'readwrite');
+    const store = tx.objectStore(OUTBOX_STORE);
+    let removed = 0;
+    for (const id of saved.keys()) {
+      const item = await store.get(id);
+      if (!item || item.state === 'sent' || item.updated_at !== saved.get(id)) continue;
+      await store.delete(id);
+      await tx.objectStore(DRAFT_STORE).delete(id);
+      removed += 1;
+    }
+    await tx.done;
+    if (removed) notifyChanged();
+    return removed;
   }
 
   /** Count one more failed delivery attempt on these records. @param {string[]} clientIds */
@@ -218,18 +414,20 @@
   function applyResult(item, result) {
     const now = new Date().toISOString();
     if (result.status === 'accepted' || result.status === 'already_received') {
-      if (result.ref) item.ref = result.ref;
       if (result.status === 'already_received' && item.server_status === 'needs_fix') {
         // The server still holds this very content, which a coordinator sent back.
         item.state = 'needs_fix';
       } else {
-        Object.assign(item, { state: 'sent', server_status: 'in_review', payload: null, errors: null });
+        // A coordinator's note was about the content before: the fix is in.
+        Object.assign(item, { state: 'sent', server_status: 'in_review', payload: null, errors: null, note: null });
       }
     } else if (result.status === 'invalid' || result.status === 'conflict') {
       Object.assign(item, { state: 'needs_fix', errors: result.errors || {} });
     } else {
       return; // an unknown status: leave the record waiting
     }
+    // With any answer: the server holds a record under this id, with this reference.
+    if (result.ref) item.ref = result.ref;
     item.updated_at = now;
   }
 
@@ -242,6 +440,8 @@
     item.server_status = update.status;
     if (update.ref) item.ref = update.ref;
     item.note = update.note || null;
+    item.kpj = update.kpj || null;
+    item.duplicate_of = update.duplicate_of || null;
     if (update.status === 'needs_fix' && item.state !== 'waiting') {
       item.state = 'needs_fix';
       item.errors = null;
@@ -260,7 +460,7 @@
     const item = {
       client_id: update.client_id, form_version: FORM_VERSION, captured_at: now,
       payload: null, state: 'sent', server_status: null, ref: null,
-      local_ref: localRef(update.client_id), errors: null, note: null,
+      local_ref: reference(update.client_id), errors: null, note: null,
       name: '', masked_nik: maskNik(update.payload?.nik || ''),
       created_at: now, updated_at: now, attempts: 0,
     };
@@ -410,11 +610,14 @@
 
   /** @type {PijarOutbox} */
   const outbox = {
-    available: outboxAvailable, onChange: onOutboxChange,
-    add: addRegistration, saveCorrection, get: getItem, list: listItems, counts: countItems,
-    waitingBatch, unsentForExport, markAttempted, markUnreadable, applySyncResponse, clearReceipts,
+    available: outboxAvailable, onChange: onOutboxChange, META,
+    add: addRegistration, saveCorrection, discard: discardItem, pendingDiscards, forgetDiscards,
+    getDraft, putDraft, deleteDraft, draftKeys, clearDrafts,
+    get: getItem, list: listItems, counts: countItems,
+    waitingBatch, unsent, removeExported, markAttempted, markUnreadable, applySyncResponse, clearReceipts,
     getMeta, setMeta, deleteMeta,
-    applyResult, applyUpdate, applyResponse, applyProblem, maskNik, localRef, isoWithOffset,
+    applyResult, applyUpdate, applyResponse, applyProblem, maskNik, reference, shownRef, refChanged,
+    knownToServer, editable, coveredByExport, syncItem, isoWithOffset,
   };
   self.pijarOutbox = outbox;
 })();

@@ -99,7 +99,8 @@
         if (read && shown) shown.textContent = read.birthDate.split('-').reverse().join('-');
       }
       if (!read) return;
-      if (birthDate.value === '') birthDate.value = read.birthDate;
+      // Typed as on the KTP (DD-MM-YYYY), so filled in the same way.
+      if (birthDate.value === '') birthDate.value = read.birthDate.split('-').reverse().join('-');
       const checked = form.querySelector('input[name=sex]:checked');
       const sex = form.querySelector(`input[name=sex][value=${read.sex}]`);
       if (!checked && sex instanceof HTMLInputElement) sex.checked = true;

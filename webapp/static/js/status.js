@@ -10,7 +10,9 @@
   'use strict';
 
   const TEXTS_ID = 'pijar-texts';
-  const META = self.pijarConfig.meta;
+  const META = self.pijarOutbox.META;
+  /** @type {Record<OutboxState, number>} the outbox list: what needs the volunteer first */
+  const LIST_ORDER = { needs_fix: 0, waiting: 1, sent: 2 };
 
   /**
    * A UI text rendered (translated) by the server into <template id="pijar-texts">.
@@ -23,13 +25,90 @@
   }
 
   /**
+   * A text with `{name}` placeholders filled in (the template renders them so).
+   * @param {string} key @param {Record<string, string>} values
+   */
+  function fillText(key, values) {
+    return uiText(key).replace(/\{(\w+)\}/g, (whole, name) => (name in values ? values[name] : whole));
+  }
+
+  /**
    * Where a record stands, in the volunteer's words: waiting or needs fixing on the
-   * phone; once sent, what the office made of it (in review until it says otherwise).
-   * @param {Pick<OutboxItem, 'state' | 'server_status'>} item
+   * phone; once sent, what the office made of it (in review until it says otherwise),
+   * with the KPJ number once enrolled and the kept reference of a duplicate.
+   * @param {Pick<OutboxItem, 'state' | 'server_status' | 'kpj' | 'duplicate_of'>} item
    */
   function statusText(item) {
     if (item.state !== 'sent') return uiText(`state.${item.state}`);
-    return uiText(`status.${item.server_status || 'in_review'}`);
+    const status = item.server_status || 'in_review';
+    if (status === 'enrolled' && item.kpj) return fillText('status.enrolled_kpj', { kpj: item.kpj });
+    if (status === 'duplicate' && item.duplicate_of) {
+      return fillText('status.duplicate_of', { ref: item.duplicate_of });
+    }
+    return uiText(`status.${status}`);
+  }
+
+  /**
+   * '' unless the office gave the record another reference than the phone showed: then
+   * the words saying so, with the number the worker may have been given.
+   * @param {Pick<OutboxItem, 'ref' | 'local_ref'>} item
+   */
+  function refNote(item) {
+    return self.pijarOutbox.refChanged(item) ? fillText('ref.changed', { old: item.local_ref }) : '';
+  }
+
+  /**
+   * The phone's counters, which add up: waiting + needs_fix + sent = total, and the sent
+   * ones by what the office made of them (in review until it says otherwise).
+   * @param {Pick<OutboxItem, 'state' | 'server_status'>[]} items
+   * @returns {OutboxTally}
+   */
+  function tally(items) {
+    /** @type {OutboxTally} */
+    const counts = { waiting: 0, needs_fix: 0, sent: 0, total: items.length, atOffice: {} };
+    for (const item of items) {
+      counts[item.state] += 1;
+      if (item.state !== 'sent') continue;
+      const status = item.server_status || 'in_review';
+      counts.atOffice[status] = (counts.atOffice[status] || 0) + 1;
+    }
+    return counts;
+  }
+
+  /**
+   * The outbox list's order: what needs fixing, then what waits, then what was sent;
+   * newest first within each. Returns a new array.
+   * @template {Pick<OutboxItem, 'state' | 'created_at'>} T
+   * @param {T[]} items
+   * @returns {T[]}
+   */
+  function sortForList(items) {
+    return [...items].sort((a, b) =>
+      (LIST_ORDER[a.state] - LIST_ORDER[b.state]) || b.created_at.localeCompare(a.created_at));
+  }
+
+  /**
+   * A reference as typed: no dashes or spaces, upper case, Crockford's look-alikes read
+   * as the digits they stand for (O as 0, I and L as 1). @param {string} text
+   */
+  function normalRef(text) {
+    return text.toUpperCase().replace(/[^0-9A-Z]/g, '').replace(/O/g, '0').replace(/[IL]/g, '1');
+  }
+
+  /**
+   * Whether a record matches what the volunteer typed in the search box: part of the
+   * worker's name (any case), or of a reference (the phone's or the server's), typed
+   * with or without dashes. Nothing typed matches everything.
+   * @param {Pick<OutboxItem, 'name' | 'ref' | 'local_ref'>} item
+   * @param {string} query
+   */
+  function matchesSearch(item, query) {
+    const words = query.trim().toLowerCase();
+    if (!words) return true;
+    if ((item.name || '').toLowerCase().includes(words)) return true;
+    const ref = normalRef(words);
+    if (ref.length < 2) return false;
+    return [item.ref, item.local_ref].some((r) => Boolean(r) && normalRef(String(r)).includes(ref));
   }
 
   /**
@@ -61,9 +140,15 @@
 
   async function showPhoneState() {
     const outbox = self.pijarOutbox;
-    const [counts, authNeeded] = await Promise.all([outbox.counts(), outbox.getMeta(META.authNeeded)]);
+    const [counts, authNeeded, deactivated] = await Promise.all([
+      outbox.counts(), outbox.getMeta(META.authNeeded), outbox.getMeta(META.accountDeactivated),
+    ]);
     for (const el of document.querySelectorAll('[data-auth-needed]')) {
-      if (el instanceof HTMLElement) el.hidden = !authNeeded;
+      // Logging in again would not help a deactivated account: that banner says so instead.
+      if (el instanceof HTMLElement) el.hidden = !authNeeded || Boolean(deactivated);
+    }
+    for (const el of document.querySelectorAll('[data-deactivated]')) {
+      if (el instanceof HTMLElement) el.hidden = !deactivated;
     }
     const unsent = counts.waiting + counts.needs_fix;
     for (const el of document.querySelectorAll('[data-pending-badge]')) {
@@ -89,7 +174,9 @@
   }
 
   /** @type {PijarUi} */
-  const ui = { text: uiText, formatDateTime, statusText, problemText };
+  const ui = {
+    text: uiText, fillText, formatDateTime, statusText, problemText, refNote, tally, sortForList, matchesSearch,
+  };
   self.pijarUi = ui;
   startPhoneStatus();
 })();

@@ -6,8 +6,11 @@
  * scripts).
  *
  * Pages: network first (short timeout when a copy is cached), then the cache, then
- * /offline. Static files: cache first. /api/: never touched. The first version takes
- * over at once; later ones wait until a page says no form is half filled.
+ * /offline. A volunteer page the server turns away (an expired session: a redirect to
+ * the login page, or a 401) comes from the cache while the phone holds a device token:
+ * the app keeps working and the password is asked for only when sending needs it.
+ * Static files: cache first. /api/: never touched. The first version takes over at once;
+ * later ones wait until a page says no form is half filled.
  */
 (() => {
   'use strict';
@@ -81,6 +84,21 @@
     return new Promise((resolve) => { setTimeout(resolve, ms); });
   }
 
+  /** Logged out on the server's side (the browser follows a redirect itself). @param {Response} response */
+  function turnedAway(response) {
+    return response.type === 'opaqueredirect' || response.redirected || response.status === 401;
+  }
+
+  /** The phone can still send: a device token is kept (logout.js deletes it). */
+  async function holdsDeviceToken() {
+    try {
+      const device = await worker.pijarOutbox.getMeta(worker.pijarOutbox.META.device);
+      return Boolean(device && device.token);
+    } catch (err) {
+      return false;
+    }
+  }
+
   /** @param {FetchEvent} event a page's request */
   async function navigate(event) {
     const url = new URL(event.request.url);
@@ -97,6 +115,7 @@
     try {
       // A dead server can look online for a long time: don't keep the volunteer waiting.
       const first = cached ? await Promise.race([network, delay(NAVIGATION_TIMEOUT_MS)]) : await network;
+      if (first && cached && turnedAway(first) && (await holdsDeviceToken())) return cached;
       if (first) return first;
     } catch (err) {
       // offline: fall through to the cache

@@ -14,7 +14,9 @@
   const SYNC_URL = CONFIG.urls.sync;
   const LOCK_NAME = CONFIG.lockName;
   const BACKGROUND_SYNC_TAG = CONFIG.backgroundSyncTag;
-  const META = CONFIG.meta;
+  const META = self.pijarOutbox.META;
+  // The 401 of an account an admin switched off (other 401s say 'unauthorized').
+  const DEACTIVATED = 'deactivated';
   const BATCH_SIZE = 100;
   const TOO_LARGE = 413;
   // The server failed on what it was sent; 502-504 mean it is down or away, retried
@@ -33,6 +35,7 @@
    * One POST's outcome, classified.
    * @typedef {{status: SyncStatus, retryAfterMs?: number, httpStatus?: number}} BatchFailure
    * @typedef {{status: 'ok', body: SyncResponse} | BatchFailure} BatchAnswer
+   * @typedef {{device: object, cursor: string | null, items: SyncItem[], discarded: {client_id: string, reason: string}[]}} SyncRequest
    */
 
   /** The server failed on every record it was given alone: try again later. @type {BatchFailure} */
@@ -61,10 +64,20 @@
     return Number.isFinite(seconds) && seconds > 0 ? seconds * 1000 : undefined;
   }
 
+  /** Whether a 401 says the account is deactivated (its JSON error). @param {Response} response */
+  async function isDeactivated(response) {
+    try {
+      const body = await response.json();
+      return Boolean(body && body.error === DEACTIVATED);
+    } catch (err) {
+      return false;
+    }
+  }
+
   /**
    * POST one batch. Resolves with the parsed answer or a classified failure; never throws.
    * @param {string} token
-   * @param {{device: object, cursor: string | null, items: SyncItem[]}} body
+   * @param {SyncRequest} body
    * @returns {Promise<BatchAnswer>}
    */
   async function postBatch(token, body) {
@@ -80,7 +93,9 @@
         signal: abort.signal,
       });
       if (response.ok) return { status: 'ok', body: await response.json() };
-      if (response.status === 401) return { status: 'auth', httpStatus: 401 };
+      if (response.status === 401) {
+        return { status: (await isDeactivated(response)) ? 'deactivated' : 'auth', httpStatus: 401 };
+      }
       if (response.status >= 500 || RETRY_STATUSES.includes(response.status)) {
         return { status: 'retry', retryAfterMs: retryAfterMs(response), httpStatus: response.status };
       }
@@ -151,21 +166,24 @@
   }
 
   /**
-   * POST these records (none: a heartbeat) with the phone's counts and cursor.
+   * POST these records (none: a heartbeat) with the phone's counts, cursor and the
+   * discards the office has yet to hear of (forgotten once a 200 answers).
    * @param {string} token
    * @param {OutboxItem[]} items
    */
   async function send(token, items) {
     const outbox = self.pijarOutbox;
     const counts = await outbox.counts();
-    return postBatch(token, {
-      device: { app_version: CONFIG.version, pending: counts.waiting, needs_fix: counts.needs_fix },
+    const discards = await outbox.pendingDiscards();
+    const discarded = (await outbox.getMeta(META.discardedCount)) || 0;
+    const answer = await postBatch(token, {
+      device: { app_version: CONFIG.version, pending: counts.waiting, needs_fix: counts.needs_fix, discarded },
       cursor: (await outbox.getMeta(META.cursor)) ?? null,
-      items: items.map((i) => ({
-        client_id: i.client_id, form_version: i.form_version,
-        captured_at: i.captured_at, payload: i.payload,
-      })),
+      items: items.map(outbox.syncItem),
+      discarded: discards.map((d) => ({ client_id: d.client_id, reason: d.reason })),
     });
+    if (answer.status === 'ok') await outbox.forgetDiscards(discards.map((d) => d.client_id));
+    return answer;
   }
 
   /**
@@ -178,6 +196,7 @@
     const applied = await outbox.applySyncResponse(items, body);
     await outbox.setMeta(META.lastSyncAt, new Date().toISOString());
     if (await outbox.getMeta(META.authNeeded)) await outbox.deleteMeta(META.authNeeded);
+    if (await outbox.getMeta(META.accountDeactivated)) await outbox.deleteMeta(META.accountDeactivated);
     return applied;
   }
 
@@ -238,6 +257,8 @@
     await outbox.markAttempted([...attempted]);
     await outbox.setMeta(META.lastError, { at: new Date().toISOString(), status: answer.httpStatus || 0 });
     if (answer.status === 'auth') await outbox.setMeta(META.authNeeded, true);
+    // The records stay (they can be saved to a file); nothing is sent until an admin acts.
+    if (answer.status === 'deactivated') await outbox.setMeta(META.accountDeactivated, true);
     return { status: answer.status, sent: run.sent, needsFix: run.needsFix, retryAfterMs: answer.retryAfterMs };
   }
 
@@ -261,7 +282,8 @@
     const token = device.token;
     /** @type {Run} */
     const run = { sent: 0, needsFix: 0, taken: false, unreadable: [] };
-    let force = Boolean(options.force);
+    // Discards waiting to be told go even when no record does.
+    let force = Boolean(options.force) || (await outbox.pendingDiscards()).length > 0;
     let plan = firstPlan();
     /** @type {Set<string>} */
     const tried = new Set();
